@@ -1,0 +1,63 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run   — install, migrate, load the demo district, serve on http://127.0.0.1:$(PORT)
+#   make test  — the whole suite (lint, layer contracts, types, tests)
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+PYTEST_ARGS ?=
+
+.PHONY: install static run serve test lint typecheck fmt messages clean-db bench
+
+install: $(VENV)/.installed static
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+static: node_modules/.installed
+	$(PY) scripts/copy_vendor.py
+
+run: install
+	$(BIN)/livingroom migrate --noinput
+	$(BIN)/livingroom load_demo --if-empty
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/livingroom runserver $(HOST):$(PORT)
+
+serve: install
+	$(BIN)/livingroom migrate --noinput
+	$(BIN)/gunicorn livingroom.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2}
+
+lint: install
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/lint-imports
+
+typecheck: install
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/livingroom makemigrations --check --dry-run
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+fmt: install
+	$(BIN)/ruff format src tests bench scripts
+	$(BIN)/ruff check --fix src tests bench scripts
+
+messages: install
+	cd src/livingroom && ../../$(BIN)/livingroom makemessages -l zh_Hans -l en --no-obsolete
+	$(PY) scripts/compile_messages.py
+
+bench: install
+	$(PY) bench/run.py
+
+clean-db:
+	rm -f var/livingroom.sqlite3*

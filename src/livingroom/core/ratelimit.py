@@ -1,0 +1,29 @@
+"""Fixed-window rate limits kept in the cache (local memory by default, Redis in production)."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.cache import cache
+
+from livingroom.core.errors import RateLimited
+
+
+def hit(bucket: str, *, limit: int, window: int) -> int:
+    """Counts one hit in ``bucket``; raises ``RateLimited`` past ``limit`` per ``window`` seconds."""
+    slot = int(time.time() // window)
+    key = f"rl:{bucket}:{slot}"
+    cache.add(key, 0, timeout=window + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window + 1)
+        count = 1
+    if count > limit:
+        raise RateLimited(retry_after=window - int(time.time()) % window)
+    return count
+
+
+def once_per(bucket: str, *, seconds: int) -> bool:
+    """True the first time in ``seconds``; False while the bucket is still warm."""
+    return bool(cache.add(f"once:{bucket}", 1, timeout=seconds))

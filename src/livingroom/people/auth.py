@@ -1,0 +1,84 @@
+"""Who is calling: API bearer tokens, browser sessions and staff scopes.
+
+Browser sessions record how the user signed in (``auth_method``): only a session opened with
+password + TOTP (``staff``) reaches the staff console, even for a user who also has a phone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import login, logout
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer
+from ninja.security.session import SessionAuth
+
+from livingroom.core.scopes import StaffScope
+from livingroom.people.models import ApiToken, User
+from livingroom.people.scopes import staff_scope
+from livingroom.people.services import api_token_authenticate
+
+SESSION_METHOD = "auth_method"
+SESSION_LAST_SEEN = "staff_last_seen"
+METHOD_SMS = "sms"
+METHOD_STAFF = "staff"
+
+
+def start_session(request: HttpRequest, user: User, *, method: str) -> None:
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session[SESSION_METHOD] = method
+    if method == METHOD_STAFF:
+        request.session[SESSION_LAST_SEEN] = int(timezone.now().timestamp())
+        request.session.set_expiry(settings.LIVINGROOM_STAFF_IDLE_SECONDS)
+
+
+def end_session(request: HttpRequest) -> None:
+    logout(request)
+
+
+def session_staff_scope(request: HttpRequest) -> StaffScope | None:
+    """The staff scope of a console session, or None (not signed in as staff)."""
+    if not request.user.is_authenticated or request.session.get(SESSION_METHOD) != METHOD_STAFF:
+        return None
+    return staff_scope(request.user)  # type: ignore[arg-type]
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer lr_...`` for residents' and staff apps."""
+
+    def __init__(self, kind: str | None = None) -> None:
+        self.kind = kind
+        super().__init__()
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        found = api_token_authenticate(raw=token)
+        if found is None or (self.kind and found.kind != self.kind):
+            return None
+        request.api_token = found  # type: ignore[attr-defined]
+        if found.kind == ApiToken.Kind.STAFF:
+            scope = staff_scope(found.user)
+            if scope is None:
+                return None
+            request.staff_scope = scope  # type: ignore[attr-defined]
+        return found.user
+
+
+class ResidentSession(SessionAuth):
+    """A browser session of any signed-in user (CSRF-checked)."""
+
+
+class StaffSession(SessionAuth):
+    """A console session opened with password + TOTP (CSRF-checked)."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        scope = session_staff_scope(request)
+        if scope is None:
+            return None
+        request.staff_scope = scope  # type: ignore[attr-defined]
+        return request.user
+
+
+user_auth = [TokenAuth(), ResidentSession()]
+staff_auth = [TokenAuth(kind=ApiToken.Kind.STAFF), StaffSession()]

@@ -1,0 +1,425 @@
+"""Every state change about people: sign-in, profiles, eligibility, tokens, passes.
+
+Functions are named ``<entity>_<verb>``, take keyword-only arguments, own their transactions and
+write an audit event. They raise ``DomainError`` subclasses with stable codes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+import pyotp
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext_lazy as _
+from pypinyin import Style, lazy_pinyin
+
+from livingroom.core import ratelimit
+from livingroom.core.audit import audit_log
+from livingroom.core.errors import InvalidInput, NotFound, PermissionDenied
+from livingroom.core.masking import mask_certificate, mask_phone
+from livingroom.core.scopes import StaffScope
+from livingroom.core.validators import normalize_phone, parse_id_number
+from livingroom.people import errors, passes
+from livingroom.people.models import (
+    ApiToken,
+    EligibilityVerification,
+    PassUse,
+    Resident,
+    SmsCode,
+    User,
+    id_number_index,
+    phone_index,
+)
+from livingroom.people.sms import get_backend
+from livingroom.places.models import Community, Device
+
+CONSENT_VERSION = "2026-11"
+CONSENT_PURPOSE = "resident services: bookings, courses, meals, volunteering, eligibility checks"
+
+# --- SMS sign-in ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SmsCodeIssued:
+    expires_in: int
+    resend_in: int
+
+
+def _code_hash(phone_hash: str, code: str) -> str:
+    return salted_hmac("livingroom.people.sms", f"{phone_hash}:{code}").hexdigest()
+
+
+def sms_code_request(*, phone: str, ip: str | None) -> SmsCodeIssued:
+    """Sends a 6-digit sign-in code. Limited per IP, per phone (one a minute, ten a day)."""
+    number = normalize_phone(phone)
+    h = phone_index(number)
+    ratelimit.hit(f"sms-ip:{ip or '-'}", limit=settings.LIVINGROOM_SMS_PER_IP_PER_HOUR, window=3600)
+    if not ratelimit.once_per(f"sms-phone:{h}", seconds=settings.LIVINGROOM_SMS_RESEND_SECONDS):
+        raise errors.SmsResendTooSoon()
+    ratelimit.hit(f"sms-phone-day:{h}", limit=settings.LIVINGROOM_SMS_PER_PHONE_PER_DAY, window=86400)
+    code = f"{secrets.randbelow(10**6):06d}"
+    now = timezone.now()
+    ttl = settings.LIVINGROOM_SMS_CODE_TTL
+    with transaction.atomic(durable=True):
+        # A new code replaces any earlier one still open for this phone.
+        SmsCode.objects.filter(phone_hash=h, consumed_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+        SmsCode.objects.create(
+            phone_hash=h, code_hash=_code_hash(h, code), created_at=now, expires_at=now + dt.timedelta(seconds=ttl)
+        )
+        message = str(
+            _("[Living Room] Your sign-in code is %(code)s. It is valid for %(minutes)d minutes. Never share it.")
+        ) % {"code": code, "minutes": ttl // 60}
+        get_backend().send(number, message)
+        audit_log("people.sms_code.sent", data={"phone": mask_phone(number)})
+    return SmsCodeIssued(expires_in=ttl, resend_in=settings.LIVINGROOM_SMS_RESEND_SECONDS)
+
+
+def resident_login_with_sms(*, phone: str, code: str) -> User:
+    """Checks a code (at most 5 tries, 5 minutes, once) and returns the phone's user, created if new."""
+    number = normalize_phone(phone)
+    code = (code or "").strip()
+    if not re.fullmatch(r"\d{6}", code):
+        raise InvalidInput(_("The verification code has 6 digits."), code="sms_code_invalid", field="code")
+    h = phone_index(number)
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        sms = SmsCode.objects.filter(phone_hash=h, consumed_at__isnull=True).order_by("-created_at").first()
+        if sms is None:
+            raise errors.SmsCodeInvalid(field="code")
+        if sms.expires_at <= now:
+            raise errors.SmsCodeExpired(field="code")
+        # Count the try before comparing, in its own committed transaction: a wrong code uses it up.
+        counted = SmsCode.objects.filter(
+            pk=sms.pk, attempts__lt=settings.LIVINGROOM_SMS_CODE_MAX_TRIES, consumed_at__isnull=True
+        ).update(attempts=F("attempts") + 1)
+    if not counted:
+        raise errors.SmsCodeTooManyTries(field="code")
+    if not constant_time_compare(sms.code_hash, _code_hash(h, code)):
+        audit_log("people.sms_login.failed", data={"phone": mask_phone(number)}, result="failed")
+        raise errors.SmsCodeInvalid(field="code")
+    with transaction.atomic(durable=True):
+        if not SmsCode.objects.filter(pk=sms.pk, consumed_at__isnull=True).update(consumed_at=now):
+            raise errors.SmsCodeInvalid(field="code")
+        user = User.objects.filter(phone_hash=h).first()
+        if user is None:
+            user = User(password=make_password(None))
+            user.set_phone(number)
+            user.save()
+            audit_log("people.user.created", actor=user, obj=user, data={"via": "sms"})
+        if not user.is_active:
+            raise errors.InvalidCredentials()
+        audit_log("people.sms_login.succeeded", actor=user, obj=user)
+    return user
+
+
+# --- Staff sign-in ----------------------------------------------------------------------------
+
+_DUMMY_PASSWORD = make_password("not-a-real-password-" + secrets.token_hex(8))
+
+
+def _totp_step(user: User, code: str) -> int | None:
+    """The time step the code belongs to (±1 step of drift), or None."""
+    if not user.totp_secret or not re.fullmatch(r"\d{6}", code or ""):
+        return None
+    totp = pyotp.TOTP(user.totp_secret)
+    now = int(time.time())
+    for drift in (0, -1, 1):
+        at = now + drift * totp.interval
+        if constant_time_compare(totp.at(at), code):
+            return at // totp.interval
+    return None
+
+
+def staff_authenticate(*, username: str, password: str, totp: str) -> User:
+    """Password (argon2) + TOTP. Five failures lock the account for 30 minutes."""
+    user = User.objects.filter(username=(username or "").strip()).first()
+    now = timezone.now()
+    if user is None:
+        # Spend the same time as a real check, so usernames cannot be probed by timing.
+        check_password(password or "", _DUMMY_PASSWORD)
+        audit_log("people.staff_login.failed", data={"username": (username or "")[:40]}, result="failed")
+        raise errors.InvalidCredentials()
+    if user.locked_until and user.locked_until > now:
+        audit_log("people.staff_login.locked", actor=None, obj=user, result="refused")
+        raise errors.AccountLocked(until=timezone.localtime(user.locked_until).strftime("%Y-%m-%d %H:%M"))
+    step = _totp_step(user, totp)
+    ok = (
+        user.is_active
+        and user.check_password(password or "")
+        and step is not None
+        and (user.totp_last_step is None or step > user.totp_last_step)
+    )
+    if not ok:
+        with transaction.atomic(durable=True):
+            User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
+            failures = User.objects.values_list("failed_logins", flat=True).get(pk=user.pk)
+            locked = failures >= settings.LIVINGROOM_STAFF_MAX_FAILURES
+            if locked:
+                until = now + dt.timedelta(seconds=settings.LIVINGROOM_STAFF_LOCKOUT_SECONDS)
+                User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=until)
+            audit_log("people.staff_login.failed", obj=user, data={"failures": failures, "locked": locked},
+                      result="failed")
+        if locked:
+            raise errors.AccountLocked(until=timezone.localtime(until).strftime("%Y-%m-%d %H:%M"))
+        raise errors.InvalidCredentials()
+    with transaction.atomic(durable=True):
+        # The step only moves forward: a code cannot be used twice (conditional update).
+        updated = (
+            User.objects.filter(pk=user.pk)
+            .exclude(totp_last_step__gte=step)
+            .update(failed_logins=0, locked_until=None, totp_last_step=step, last_login=now)
+        )
+        if not updated:
+            raise errors.InvalidCredentials()
+        audit_log("people.staff_login.succeeded", actor=user, obj=user)
+    user.refresh_from_db()
+    return user
+
+
+def staff_totp_setup(*, user: User) -> str:
+    """Gives a staff user a new TOTP secret and returns its provisioning URI."""
+    secret = pyotp.random_base32()
+    with transaction.atomic(durable=True):
+        user.totp_secret = secret
+        user.totp_last_step = None
+        user.save(update_fields=["totp_secret", "totp_last_step"])
+        audit_log("people.staff.totp_reset", obj=user)
+    return pyotp.TOTP(secret).provisioning_uri(name=user.username or str(user.pk), issuer_name="百姓客厅")
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+def _token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def api_token_issue(*, user: User, kind: str) -> tuple[str, ApiToken]:
+    raw = "lr_" + secrets.token_urlsafe(32)
+    ttl = settings.LIVINGROOM_STAFF_API_TOKEN_TTL if kind == ApiToken.Kind.STAFF else settings.LIVINGROOM_API_TOKEN_TTL
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            kind=kind,
+            token_hash=_token_hash(raw),
+            prefix=raw[:10],
+            expires_at=timezone.now() + dt.timedelta(seconds=ttl),
+        )
+        audit_log("people.api_token.issued", actor=user, obj=token, data={"kind": kind})
+    return raw, token
+
+
+def api_token_authenticate(*, raw: str) -> ApiToken | None:
+    if not raw or len(raw) > 100:
+        return None
+    now = timezone.now()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=_token_hash(raw), revoked_at__isnull=True, expires_at__gt=now, user__is_active=True)
+        .first()
+    )
+    if token is not None and (token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5)):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def api_token_revoke(*, token: ApiToken, actor: User) -> None:
+    with transaction.atomic():
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        audit_log("people.api_token.revoked", actor=actor, obj=token)
+
+
+# --- Residents --------------------------------------------------------------------------------
+
+NAME_RE = re.compile(r"^[\u3400-\u9fff·•A-Za-z][\u3400-\u9fff·• A-Za-z]{0,28}[\u3400-\u9fff·A-Za-z]$")
+
+
+def _pinyin(name: str) -> tuple[str, str]:
+    full = "".join(lazy_pinyin(name, errors="ignore")).lower()
+    initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
+    return full[:200], initials[:50]
+
+
+def resident_profile_update(
+    *, user: User, real_name: str, id_number: str, home_community_id: int, consent: bool
+) -> Resident:
+    """Creates or updates the caller's real-name profile. A first profile needs consent."""
+    name = re.sub(r"\s+", " ", (real_name or "").strip())
+    if not NAME_RE.match(name):
+        raise InvalidInput(_("Enter your real name as on your ID card."), code="invalid_name", field="real_name")
+    parsed = parse_id_number(id_number)
+    community = Community.objects.filter(pk=home_community_id).first()
+    if community is None:
+        raise InvalidInput(_("Choose your home community."), code="community_not_found", field="home_community_id")
+    resident = Resident.objects.filter(user=user).first()
+    if resident is None and not consent:
+        raise errors.ConsentRequired(field="consent")
+    full, initials = _pinyin(name)
+    now = timezone.now()
+    try:
+        with transaction.atomic(durable=True):
+            is_new = resident is None
+            if resident is None:
+                resident = Resident(user=user, consent_at=now, consent_purpose=CONSENT_PURPOSE,
+                                    consent_version=CONSENT_VERSION)
+            changed = [
+                f for f, new in (("real_name", name), ("id_number", parsed.number),
+                                 ("home_community", community.pk))
+                if is_new or getattr(resident, f if f != "home_community" else "home_community_id") != new
+            ]
+            resident.real_name = name
+            resident.name_pinyin, resident.name_initials = full, initials
+            resident.id_number = parsed.number
+            resident.id_number_hash = id_number_index(parsed.number)
+            resident.birth_date, resident.sex = parsed.birth_date, parsed.sex
+            resident.home_community = community
+            if consent:
+                resident.consent_at = now
+                resident.consent_version = CONSENT_VERSION
+            resident.save()
+            if not user.display_name:
+                User.objects.filter(pk=user.pk).update(display_name=name[:60])
+            audit_log(
+                "people.resident.created" if is_new else "people.resident.updated",
+                actor=user,
+                obj=resident,
+                data={"fields": changed, "consent_version": CONSENT_VERSION if consent else None},
+            )
+    except IntegrityError as exc:
+        if "id_number_hash" in str(exc) or Resident.objects.filter(
+            id_number_hash=id_number_index(parsed.number)
+        ).exclude(user=user).exists():
+            raise errors.IdNumberTaken(field="id_number") from None
+        raise
+    return resident
+
+
+def resident_reveal_id_number(*, scope: StaffScope, actor: User, resident: Resident, reason: str) -> str:
+    """Shows a resident's full ID number to desk staff of their community; always audited."""
+    if not scope.works_at(resident.home_community_id):
+        raise PermissionDenied(_("Only staff of the resident's community may see the full ID number."))
+    reason = (reason or "").strip()
+    if not 2 <= len(reason) <= 200:
+        raise InvalidInput(_("Give a reason for viewing the full ID number."), code="reason_required", field="reason")
+    with transaction.atomic(durable=True):
+        audit_log("people.resident.pii_viewed", actor=actor, obj=resident,
+                  data={"field": "id_number", "reason": reason})
+    return resident.id_number
+
+
+# --- Eligibility ------------------------------------------------------------------------------
+
+
+def eligibility_verify(
+    *,
+    scope: StaffScope,
+    actor: User,
+    resident: Resident,
+    kind: str,
+    platform: str = "",
+    credential_number: str = "",
+    evidence_note: str = "",
+    valid_until: dt.date | None = None,
+) -> EligibilityVerification:
+    """Records a staff verification; replaces an earlier active one of the same kind."""
+    if not scope.works_at(resident.home_community_id):
+        raise PermissionDenied(_("Only staff of the resident's community may verify eligibility."))
+    if kind not in EligibilityVerification.Kind.values:
+        raise InvalidInput(_("Unknown eligibility kind."), code="invalid_kind", field="kind")
+    today = timezone.localdate()
+    if valid_until is not None and valid_until <= today:
+        raise InvalidInput(_("The valid-until date must be in the future."), code="invalid_valid_until",
+                           field="valid_until")
+    credential_number = (credential_number or "").strip()
+    platform = (platform or "").strip()
+    if kind == EligibilityVerification.Kind.RIDER:
+        if not platform or not credential_number or valid_until is None:
+            raise InvalidInput(
+                _("A rider verification needs the platform, the rider number and a valid-until date."),
+                code="rider_credential_required", field="credential_number",
+            )
+    if kind == EligibilityVerification.Kind.DISABLED and not re.fullmatch(r"[0-9A-Za-z]{8,30}", credential_number):
+        raise InvalidInput(
+            _("Enter the disability certificate number."), code="certificate_required", field="credential_number"
+        )
+    if len(credential_number) > 60 or len(platform) > 60 or len(evidence_note) > 1000:
+        raise InvalidInput(code="too_long")
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        Resident.objects.select_for_update().filter(pk=resident.pk).first()
+        EligibilityVerification.objects.filter(resident=resident, kind=kind, revoked_at__isnull=True).update(
+            revoked_at=now, revoked_by=actor, revoke_reason="replaced by a new verification"
+        )
+        verification = EligibilityVerification.objects.create(
+            resident=resident, kind=kind, platform=platform, credential_number=credential_number,
+            evidence_note=evidence_note.strip(), valid_until=valid_until, verified_by=actor, verified_at=now,
+        )
+        audit_log("people.eligibility.verified", actor=actor, obj=verification, data={
+            "resident": resident.pk, "kind": kind, "credential": mask_certificate(credential_number),
+            "valid_until": valid_until.isoformat() if valid_until else None,
+        })
+    return verification
+
+
+def eligibility_revoke(*, scope: StaffScope, actor: User, verification: EligibilityVerification, reason: str) -> None:
+    if not scope.works_at(verification.resident.home_community_id):
+        raise NotFound()
+    with transaction.atomic(durable=True):
+        EligibilityVerification.objects.filter(pk=verification.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_by=actor, revoke_reason=(reason or "")[:200]
+        )
+        audit_log("people.eligibility.revoked", actor=actor, obj=verification, data={"reason": reason[:200]})
+
+
+# --- Resident pass ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedPass:
+    token: str
+    issued_at: dt.datetime
+    expires_at: dt.datetime
+
+
+def resident_pass_issue(*, user: User) -> IssuedPass:
+    resident = Resident.objects.filter(user=user).first()
+    if resident is None:
+        raise errors.ProfileIncomplete()
+    now = int(time.time())
+    token = passes.encode(resident.pk, now)
+    issued = dt.datetime.fromtimestamp(now, tz=dt.UTC)
+    return IssuedPass(token=token, issued_at=issued,
+                      expires_at=issued + dt.timedelta(seconds=settings.LIVINGROOM_PASS_TTL))
+
+
+def resident_pass_verify(
+    *, token: str, device: Device | None = None, staff: User | None = None, purpose: str = ""
+) -> Resident:
+    """Accepts a genuine, fresh pass once; the caller learns which resident showed it."""
+    claims = passes.decode((token or "").strip())
+    if claims is None:
+        raise errors.PassInvalid(field="token")
+    age = time.time() - claims.issued_at
+    if age > settings.LIVINGROOM_PASS_TTL or age < -5:
+        raise errors.PassExpired(field="token")
+    resident = Resident.objects.select_related("user", "home_community").filter(pk=claims.resident_id).first()
+    if resident is None or not resident.user.is_active:
+        raise errors.PassInvalid(field="token")
+    try:
+        with transaction.atomic():
+            PassUse.objects.create(nonce=claims.nonce, resident=resident, device=device, staff=staff,
+                                   purpose=purpose[:40])
+            audit_log("people.pass.verified", actor=staff, device=device, obj=resident, data={"purpose": purpose[:40]})
+    except IntegrityError:
+        raise errors.PassReplayed(field="token") from None
+    return resident

@@ -1,0 +1,56 @@
+"""The page shell: home, elderly mode, console home."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from livingroom.core.permissions import staff_required
+from livingroom.people.selectors import resident_eligibilities, resident_of, residents_for_staff
+from livingroom.places.selectors import center_areas, center_detail, centers_for_staff, public_centers, streets
+from livingroom.web.context_processors import ELDERLY_COOKIE
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    resident = resident_of(request.user) if request.user.is_authenticated else None  # type: ignore[arg-type]
+    context: dict = {"resident": resident}
+    if resident is not None:
+        center = center_detail(resident.home_community.center.pk)
+        context.update(center=center, areas=center_areas(center), eligibilities=resident_eligibilities(resident))
+    else:
+        context["street_list"] = streets().annotate(n=Count("communities"))
+        context["featured"] = public_centers().filter(renovated_on__isnull=False)[:6]
+    return render(request, "web/home.html", context)
+
+
+@require_POST
+def toggle_elderly(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    if request.COOKIES.get(ELDERLY_COOKIE) == "1":
+        response.delete_cookie(ELDERLY_COOKIE)
+    else:
+        response.set_cookie(ELDERLY_COOKIE, "1", max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+@staff_required
+def console_home(request: HttpRequest) -> HttpResponse:
+    scope = request.staff_scope  # type: ignore[attr-defined]
+    rows = list(centers_for_staff(scope))
+    service = sum(c.service_area for c in rows)
+    office = sum(c.office_area for c in rows)
+    return render(request, "web/console_home.html", {
+        "center_count": len(rows),
+        "community_count": len({c.community_id for c in rows}),
+        "resident_count": residents_for_staff(scope).count(),
+        "service_area": service,
+        "office_area": office,
+        "office_share": float(office / (service + office)) if (service + office) else None,
+        "renovated": [c for c in rows if c.office_share_before is not None][:10],
+    })
