@@ -16,21 +16,34 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 def manage(*args: str) -> str:
-    return subprocess.run([sys.executable, "-m", "livingroom", *args], capture_output=True, text=True,
-                          check=True, env=os.environ).stdout.strip()
+    return subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "-m", "livingroom", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ,
+    ).stdout.strip()
 
 
 def main(base: str, out: Path, lang: str = "zh-hans") -> None:
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        phone = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2,
-                                    locale="zh-CN" if lang == "zh-hans" else "en")
+        phone = browser.new_context(
+            viewport={"width": 375, "height": 812},
+            device_scale_factor=2,
+            locale="zh-CN" if lang == "zh-hans" else "en",
+        )
         page = phone.new_page()
         page.goto(base + "/")
         page.screenshot(path=out / "resident-home-anon.png", full_page=True)
@@ -44,8 +57,11 @@ def main(base: str, out: Path, lang: str = "zh-hans") -> None:
         page.click("button[type=submit]")
         page.wait_for_load_state()
         page.screenshot(path=out / "resident-home.png", full_page=True)
-        for name, path in [("resident-pass", "/me/pass/"), ("resident-profile", "/me/profile/"),
-                           ("resident-centers", "/centers/")]:
+        for name, path in [
+            ("resident-pass", "/me/pass/"),
+            ("resident-profile", "/me/profile/"),
+            ("resident-centers", "/centers/"),
+        ]:
             page.goto(base + path)
             page.screenshot(path=out / f"{name}.png", full_page=True)
         page.goto(base + "/me/center/")
@@ -74,5 +90,7 @@ def main(base: str, out: Path, lang: str = "zh-hans") -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000",
-         Path(sys.argv[2] if len(sys.argv) > 2 else "test-artifacts/shots"))
+    main(
+        sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000",
+        Path(sys.argv[2] if len(sys.argv) > 2 else "test-artifacts/shots"),
+    )

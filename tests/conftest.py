@@ -9,10 +9,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
-from tests import factories as f
-
 from livingroom.people.models import ApiToken, StaffRole
 from livingroom.people.services import api_token_issue
+from tests import factories as f
 
 PG = os.environ.get("DATABASE_URL", "").startswith("postgres")
 
@@ -53,8 +52,9 @@ class Api:
 
     def send(self, method: str, path: str, data=None, headers: dict | None = None, raw: bytes | None = None):
         body = raw if raw is not None else json.dumps(data if data is not None else {}).encode()
-        return self.client.generic(method, "/api/v1" + path, body, content_type="application/json",
-                                   headers=self._headers(headers))
+        return self.client.generic(
+            method, "/api/v1" + path, body, content_type="application/json", headers=self._headers(headers)
+        )
 
     def post(self, path: str, data=None, **kw):
         return self.send("POST", path, data, **kw)
@@ -83,7 +83,7 @@ def place(db):
 def roles(place):
     """One member of staff per role, scoped to the ``place`` fixture's first community/street."""
     s1, _ = place["streets"]
-    c1, c2, c3 = place["communities"]
+    c1, _c2, c3 = place["communities"]
     org = f.OrganizationFactory()
     org.centers.set([place["centers"][2]])
     return {
@@ -113,8 +113,9 @@ def totp_now(user) -> str:
 def console_client(user) -> Client:
     """A browser-like client signed in to the console with password + TOTP."""
     client = Client()
-    response = client.post("/console/login/", {"username": user.username, "password": f.STAFF_PASSWORD,
-                                               "totp": totp_now(user)})
+    response = client.post(
+        "/console/login/", {"username": user.username, "password": f.STAFF_PASSWORD, "totp": totp_now(user)}
+    )
     assert response.status_code == 302, response.content[:500]
     return client
 

@@ -11,13 +11,23 @@ import pyotp
 from stdnum.cn import ric
 
 from livingroom.people.models import Resident, StaffRole, User, id_number_index
-from livingroom.places.models import Center, Community, Device, Facility, OpeningHours, Organization, Space, Street
+from livingroom.places.models import (
+    Center,
+    Community,
+    Device,
+    Facility,
+    OpeningHours,
+    Organization,
+    Space,
+    Street,
+)
 
 _seq = itertools.count(1)
 
 
-def make_id_number(birth: dt.date = dt.date(1990, 1, 1), seq: int | None = None, sex: int = 1,
-                   area: str = "440306") -> str:
+def make_id_number(
+    birth: dt.date = dt.date(1990, 1, 1), seq: int | None = None, sex: int = 1, area: str = "440306"
+) -> str:
     n = next(_seq) if seq is None else seq
     body = f"{area}{birth:%Y%m%d}{n % 100:02d}{sex}"
     return body + ric.calc_check_digit(body + "0")
@@ -92,11 +102,12 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
+        skip_postgeneration_save = True
 
     password = factory.django.Password("pw-not-used")
 
     @factory.post_generation
-    def phone(obj, create, extracted, **kwargs):  # noqa: N805
+    def phone(obj, create, extracted, **kwargs):
         obj.set_phone(extracted or make_phone())
         if create:
             obj.save()

@@ -33,8 +33,14 @@ api = NinjaAPI(
 )
 
 
-def error_response(request: HttpRequest, status: int, code: str, message: str, field: str | None = None,
-                   headers: dict[str, str] | None = None) -> HttpResponse:
+def error_response(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> HttpResponse:
     response = api.create_response(request, {"code": code, "message": message, "field": field}, status=status)
     for key, value in (headers or {}).items():
         response[key] = value
@@ -65,8 +71,9 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return error_response(request, 401, "not_authenticated", _("Please sign in first."),
-                          headers={"WWW-Authenticate": "Bearer"})
+    return error_response(
+        request, 401, "not_authenticated", _("Please sign in first."), headers={"WWW-Authenticate": "Bearer"}
+    )
 
 
 @api.exception_handler(HttpError)
@@ -75,9 +82,16 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400 and text.startswith("Cannot parse request body"):
         return error_response(request, 400, "invalid_json", _("The request body is not valid JSON."))
     if exc.status_code == 403 and "CSRF" in text:
-        return error_response(request, 403, "csrf_failed", _("The security token is missing or wrong; reload the page."))
-    codes = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-             429: "rate_limited"}
+        return error_response(
+            request, 403, "csrf_failed", _("The security token is missing or wrong; reload the page.")
+        )
+    codes = {
+        401: "not_authenticated",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        429: "rate_limited",
+    }
     return error_response(request, exc.status_code, codes.get(exc.status_code, "bad_request"), text)
 
 
@@ -94,7 +108,9 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 @api.exception_handler(Exception)
 def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("unexpected error in %s %s", request.method, request.path)
-    return error_response(request, 500, "server_error", _("Something went wrong on our side. Please try again."))
+    return error_response(
+        request, 500, "server_error", _("Something went wrong on our side. Please try again.")
+    )
 
 
 api.add_router("/auth", people_api.auth_router)

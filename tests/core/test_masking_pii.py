@@ -30,7 +30,9 @@ def test_masked_phone_never_shows_the_middle(phone):
 
 
 def test_log_filter_masks_pii():
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "login %s id %s", ("13812341234", "44030619900101123X"), None)
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "login %s id %s", ("13812341234", "44030619900101123X"), None
+    )
     MaskPiiFilter().filter(record)
     assert record.getMessage() == "login 138****1234 id 4403**********123X"
 
@@ -62,5 +64,7 @@ def test_old_keys_still_decrypt_after_rotation(settings):
 
 
 def test_blind_index_is_keyed_and_normalised():
-    assert pii.blind_index("44030619900101123x", purpose="id") == pii.blind_index(" 44030619900101123X", purpose="id")
+    assert pii.blind_index("44030619900101123x", purpose="id") == pii.blind_index(
+        " 44030619900101123X", purpose="id"
+    )
     assert pii.blind_index("x", purpose="id") != pii.blind_index("x", purpose="phone")

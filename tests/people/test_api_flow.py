@@ -35,8 +35,10 @@ def test_resident_signs_in_fills_profile_and_shows_a_pass(api, place):
 
     community = place["communities"][0]
     number = make_id_number()
-    response = me.put("/me/profile", {"real_name": "李晓梅", "id_number": number,
-                                      "home_community_id": community.pk, "consent": True})
+    response = me.put(
+        "/me/profile",
+        {"real_name": "李晓梅", "id_number": number, "home_community_id": community.pk, "consent": True},
+    )
     assert response.status_code == 200, response.content
     profile = response.json()
     assert profile["id_number_masked"] == number[:4] + "*" * 10 + number[-4:]
@@ -76,6 +78,14 @@ def test_logout_revokes_the_token(api):
 def test_openapi_schema_is_served(api):
     schema = api.get("/openapi.json").json()
     paths = set(schema["paths"])
-    for path in ["/api/v1/auth/sms-code", "/api/v1/auth/login", "/api/v1/me", "/api/v1/me/profile", "/api/v1/me/pass",
-                 "/api/v1/centers", "/api/v1/centers/{center_id}", "/api/v1/staff/residents"]:
+    for path in [
+        "/api/v1/auth/sms-code",
+        "/api/v1/auth/login",
+        "/api/v1/me",
+        "/api/v1/me/profile",
+        "/api/v1/me/pass",
+        "/api/v1/centers",
+        "/api/v1/centers/{center_id}",
+        "/api/v1/staff/residents",
+    ]:
         assert path in paths

@@ -36,8 +36,11 @@ def test_a_totp_code_cannot_be_used_twice():
 def test_any_wrong_factor_is_the_same_refusal(which):
     user = StaffFactory()
     args = {"username": user.username, "password": STAFF_PASSWORD, "totp": code_for(user)}
-    args[which] = {"password": "wrong-password", "totp": "000000" if args["totp"] != "000000" else "111111",
-                   "username": "nobody"}[which]
+    args[which] = {
+        "password": "wrong-password",
+        "totp": "000000" if args["totp"] != "000000" else "111111",
+        "username": "nobody",
+    }[which]
     with pytest.raises(errors.InvalidCredentials) as exc:
         services.staff_authenticate(**args)
     assert exc.value.code == "invalid_credentials"
@@ -46,7 +49,7 @@ def test_any_wrong_factor_is_the_same_refusal(which):
 @pytest.mark.django_db
 def test_five_failures_lock_for_thirty_minutes_even_with_the_right_password():
     user = StaffFactory()
-    for i in range(4):
+    for _ in range(4):
         with pytest.raises(errors.InvalidCredentials):
             services.staff_authenticate(username=user.username, password="bad", totp=code_for(user))
     with pytest.raises(errors.AccountLocked):
@@ -61,7 +64,10 @@ def test_five_failures_lock_for_thirty_minutes_even_with_the_right_password():
 @pytest.mark.django_db
 def test_lock_expires():
     user = StaffFactory(locked_until=timezone.now() - timezone.timedelta(seconds=1))
-    assert services.staff_authenticate(username=user.username, password=STAFF_PASSWORD, totp=code_for(user)).pk == user.pk
+    assert (
+        services.staff_authenticate(username=user.username, password=STAFF_PASSWORD, totp=code_for(user)).pk
+        == user.pk
+    )
 
 
 @pytest.mark.django_db

@@ -12,13 +12,12 @@ class RequestContext:
     ip: str | None = None
 
 
-_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "livingroom_request", default=RequestContext()
-)
+EMPTY = RequestContext()
+_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("livingroom_request")
 
 
 def current() -> RequestContext:
-    return _current.get()
+    return _current.get(EMPTY)
 
 
 def set_current(ctx: RequestContext) -> contextvars.Token[RequestContext]:

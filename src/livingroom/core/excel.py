@@ -36,7 +36,9 @@ def workbook_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[A
     return buffer.getvalue()
 
 
-def xlsx_response(filename: str, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> HttpResponse:
+def xlsx_response(
+    filename: str, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> HttpResponse:
     response = HttpResponse(workbook_bytes(title, headers, rows), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -1,8 +1,8 @@
 """The one masking function for personal data: pages, exports, logs and the API use it.
 
-    mask_name("张三")                 -> "张*"
-    mask_id_number("44030619900101123X") -> "4403**********123X"
-    mask_phone("13812341234")         -> "138****1234"
+mask_name("张三")                 -> "张*"
+mask_id_number("44030619900101123X") -> "4403**********123X"
+mask_phone("13812341234")         -> "138****1234"
 """
 
 from __future__ import annotations

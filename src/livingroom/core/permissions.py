@@ -11,6 +11,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 
+from livingroom.core.errors import NotAuthenticated
+from livingroom.core.scopes import StaffScope
+
 
 def _redirect_to(login_url: str, request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(f"{resolve_url(login_url)}?{urlencode({'next': request.get_full_path()})}")
@@ -38,3 +41,11 @@ def resident_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def staff_scope_of(request: HttpRequest) -> StaffScope:
+    """The caller's staff scope, set by the staff-session middleware or the staff API auth."""
+    scope = getattr(request, "staff_scope", None)
+    if scope is None:
+        raise NotAuthenticated()
+    return scope

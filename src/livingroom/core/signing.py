@@ -15,8 +15,8 @@ seen from that device; a replayed request is refused.
 from __future__ import annotations
 
 import hashlib
-import secrets
 import hmac
+import secrets
 import time
 
 from django.conf import settings
@@ -49,7 +49,15 @@ def signed_headers(secret: str, key_id: str, method: str, path: str, body: bytes
 
 
 def verify(
-    *, secret: str, scope: str, method: str, path: str, body: bytes, timestamp: str, nonce: str, signature: str
+    *,
+    secret: str,
+    scope: str,
+    method: str,
+    path: str,
+    body: bytes,
+    timestamp: str,
+    nonce: str,
+    signature: str,
 ) -> None:
     """Raises ``NotAuthenticated`` with a specific code unless the request is fresh and genuine."""
     try:

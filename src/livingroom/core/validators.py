@@ -18,7 +18,9 @@ def normalize_phone(raw: str, *, field: str = "phone") -> str:
     """A mainland mobile number as 11 digits (``13812341234``), or ``invalid_phone``."""
     text = (raw or "").strip()
     if not text or len(text) > 32:
-        raise InvalidInput(_("Enter a valid mainland China mobile number."), code="invalid_phone", field=field)
+        raise InvalidInput(
+            _("Enter a valid mainland China mobile number."), code="invalid_phone", field=field
+        )
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException as exc:
@@ -31,7 +33,9 @@ def normalize_phone(raw: str, *, field: str = "phone") -> str:
         or phonenumbers.number_type(number)
         not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
     ):
-        raise InvalidInput(_("Enter a valid mainland China mobile number."), code="invalid_phone", field=field)
+        raise InvalidInput(
+            _("Enter a valid mainland China mobile number."), code="invalid_phone", field=field
+        )
     return str(number.national_number)
 
 
@@ -54,7 +58,9 @@ def parse_id_number(raw: str, *, field: str = "id_number", today: dt.date | None
     text = ric.compact((raw or "").strip().upper())
     if len(text) != 18 or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
         raise InvalidInput(
-            _("An ID number has 18 characters: 17 digits and a digit or X."), code="id_number_format", field=field
+            _("An ID number has 18 characters: 17 digits and a digit or X."),
+            code="id_number_format",
+            field=field,
         )
     if text[-1] != ric.calc_check_digit(text):
         raise InvalidInput(
@@ -66,7 +72,9 @@ def parse_id_number(raw: str, *, field: str = "id_number", today: dt.date | None
         ric.get_birth_date(text)
     except stdnum_exc.InvalidComponent as exc:
         raise InvalidInput(
-            _("The birth date in this ID number is not a real date."), code="id_number_birth_date", field=field
+            _("The birth date in this ID number is not a real date."),
+            code="id_number_birth_date",
+            field=field,
         ) from exc
     if not _region_known(text):
         raise InvalidInput(

@@ -11,10 +11,13 @@ from ninja import Field, Router, Schema, Status
 from livingroom.core.errors import NotAuthenticated
 from livingroom.core.masking import mask_certificate
 from livingroom.core.middleware import client_ip
+from livingroom.core.permissions import staff_scope_of
 from livingroom.core.schemas import ErrorOut
 from livingroom.people import selectors, services
+from livingroom.people.auth import acting_user
 from livingroom.people.models import ApiToken, EligibilityVerification, Resident, User
 from livingroom.people.scopes import staff_scope
+from livingroom.places.devices import device_of
 
 auth_router = Router(tags=["auth"])
 me_router = Router(tags=["me"])
@@ -45,7 +48,7 @@ class StaffLoginIn(Schema):
 
 class TokenOut(Schema):
     token: str
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
     expires_at: dt.datetime
     kind: str
 
@@ -147,12 +150,18 @@ def _profile(resident: Resident) -> ProfileOut:
         birth_date=resident.birth_date,
         sex=resident.sex,
         home_community=CommunityRef(
-            id=c.pk, code=c.code, name=c.name, street=c.street.name, center_id=getattr(getattr(c, "center", None), "pk", None)
+            id=c.pk,
+            code=c.code,
+            name=c.name,
+            street=c.street.name,
+            center_id=getattr(getattr(c, "center", None), "pk", None),
         ),
         consent_at=resident.consent_at,
         consent_version=resident.consent_version,
-        eligibilities=[EligibilityOut(kind=e.kind, source=e.source, valid_until=e.valid_until)
-                       for e in selectors.resident_eligibilities(resident)],
+        eligibilities=[
+            EligibilityOut(kind=e.kind, source=e.source, valid_until=e.valid_until)
+            for e in selectors.resident_eligibilities(resident)
+        ],
     )
 
 
@@ -166,31 +175,42 @@ def _resident_out(resident: Resident) -> ResidentOut:
         age=resident.age_on(timezone.localdate()),
         home_community_id=resident.home_community_id,
         home_community=resident.home_community.name,
-        eligibilities=[EligibilityOut(kind=e.kind, source=e.source, valid_until=e.valid_until)
-                       for e in selectors.resident_eligibilities(resident)],
+        eligibilities=[
+            EligibilityOut(kind=e.kind, source=e.source, valid_until=e.valid_until)
+            for e in selectors.resident_eligibilities(resident)
+        ],
     )
 
 
 # --- auth -------------------------------------------------------------------------------------
 
 
-@auth_router.post("/sms-code", response={202: SmsCodeOut, 400: ErrorOut, 429: ErrorOut}, summary="Send a sign-in code")
+@auth_router.post(
+    "/sms-code", response={202: SmsCodeOut, 400: ErrorOut, 429: ErrorOut}, summary="Send a sign-in code"
+)
 def sms_code(request: HttpRequest, payload: SmsCodeIn) -> Status[SmsCodeOut]:
     issued = services.sms_code_request(phone=payload.phone, ip=client_ip(request))
     return Status(202, SmsCodeOut(sent=True, expires_in=issued.expires_in, resend_in=issued.resend_in))
 
 
-@auth_router.post("/login", response={200: TokenOut, 400: ErrorOut, 401: ErrorOut}, summary="Resident sign-in")
+@auth_router.post(
+    "/login", response={200: TokenOut, 400: ErrorOut, 401: ErrorOut}, summary="Resident sign-in"
+)
 def login(request: HttpRequest, payload: LoginIn) -> TokenOut:
     user = services.resident_login_with_sms(phone=payload.phone, code=payload.code)
     raw, token = services.api_token_issue(user=user, kind=ApiToken.Kind.RESIDENT)
     return TokenOut(token=raw, expires_at=token.expires_at, kind=token.kind)
 
 
-@auth_router.post("/staff-login", response={200: TokenOut, 401: ErrorOut, 403: ErrorOut, 423: ErrorOut},
-                  summary="Staff sign-in (password + TOTP)")
+@auth_router.post(
+    "/staff-login",
+    response={200: TokenOut, 401: ErrorOut, 403: ErrorOut, 423: ErrorOut},
+    summary="Staff sign-in (password + TOTP)",
+)
 def staff_login(request: HttpRequest, payload: StaffLoginIn) -> TokenOut:
-    user = services.staff_authenticate(username=payload.username, password=payload.password, totp=payload.totp)
+    user = services.staff_authenticate(
+        username=payload.username, password=payload.password, totp=payload.totp
+    )
     if staff_scope(user) is None:
         raise NotAuthenticated(code="not_staff")
     raw, token = services.api_token_issue(user=user, kind=ApiToken.Kind.STAFF)
@@ -202,7 +222,7 @@ def staff_login(request: HttpRequest, payload: StaffLoginIn) -> TokenOut:
 
 @me_router.get("/me", response=MeOut, summary="The signed-in user")
 def me(request: HttpRequest) -> MeOut:
-    user: User = request.auth  # type: ignore[attr-defined]
+    user: User = acting_user(request)
     resident = selectors.resident_of(user)
     return MeOut(
         id=user.pk,
@@ -214,22 +234,30 @@ def me(request: HttpRequest) -> MeOut:
     )
 
 
-@me_router.put("/me/profile", response={200: ProfileOut, 400: ErrorOut, 409: ErrorOut},
-               summary="Create or update the real-name profile")
+@me_router.put(
+    "/me/profile",
+    response={200: ProfileOut, 400: ErrorOut, 409: ErrorOut},
+    summary="Create or update the real-name profile",
+)
 def put_profile(request: HttpRequest, payload: ProfileIn) -> ProfileOut:
-    user: User = request.auth  # type: ignore[attr-defined]
+    user: User = acting_user(request)
     services.resident_profile_update(
-        user=user, real_name=payload.real_name, id_number=payload.id_number,
-        home_community_id=payload.home_community_id, consent=payload.consent,
+        user=user,
+        real_name=payload.real_name,
+        id_number=payload.id_number,
+        home_community_id=payload.home_community_id,
+        consent=payload.consent,
     )
     resident = selectors.resident_of(user)
     assert resident is not None
     return _profile(resident)
 
 
-@me_router.get("/me/pass", response={200: PassOut, 409: ErrorOut}, summary="A fresh resident pass (valid 60 s, once)")
+@me_router.get(
+    "/me/pass", response={200: PassOut, 409: ErrorOut}, summary="A fresh resident pass (valid 60 s, once)"
+)
 def my_pass(request: HttpRequest) -> PassOut:
-    issued = services.resident_pass_issue(user=request.auth)  # type: ignore[attr-defined]
+    issued = services.resident_pass_issue(user=acting_user(request))
     return PassOut(token=issued.token, issued_at=issued.issued_at, expires_at=issued.expires_at)
 
 
@@ -237,7 +265,7 @@ def my_pass(request: HttpRequest) -> PassOut:
 def logout(request: HttpRequest) -> Status[None]:
     token = getattr(request, "api_token", None)
     if token is not None:
-        services.api_token_revoke(token=token, actor=request.auth)  # type: ignore[attr-defined]
+        services.api_token_revoke(token=token, actor=acting_user(request))
     return Status(204, None)
 
 
@@ -247,43 +275,62 @@ def logout(request: HttpRequest) -> Status[None]:
 @staff_router.get("/residents", response=list[ResidentOut], summary="Search residents in scope (masked)")
 def staff_residents(request: HttpRequest, q: str = "", limit: int = 50) -> list[ResidentOut]:
     limit = max(1, min(limit, 200))
-    found = selectors.resident_search(request.staff_scope, q[:60], limit=limit)  # type: ignore[attr-defined]
+    found = selectors.resident_search(staff_scope_of(request), q[:60], limit=limit)
     return [_resident_out(r) for r in found]
 
 
 @staff_router.get("/residents/{resident_id}", response={200: ResidentOut, 404: ErrorOut})
 def staff_resident(request: HttpRequest, resident_id: int) -> ResidentOut:
-    return _resident_out(selectors.resident_for_staff(request.staff_scope, resident_id))  # type: ignore[attr-defined]
+    return _resident_out(selectors.resident_for_staff(staff_scope_of(request), resident_id))
 
 
-@staff_router.post("/residents/{resident_id}/reveal", response={200: RevealOut, 403: ErrorOut, 404: ErrorOut},
-                   summary="Show the full ID number (audited)")
+@staff_router.post(
+    "/residents/{resident_id}/reveal",
+    response={200: RevealOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Show the full ID number (audited)",
+)
 def staff_reveal(request: HttpRequest, resident_id: int, payload: RevealIn) -> RevealOut:
-    scope = request.staff_scope  # type: ignore[attr-defined]
+    scope = staff_scope_of(request)
     resident = selectors.resident_for_staff(scope, resident_id)
-    number = services.resident_reveal_id_number(scope=scope, actor=request.auth, resident=resident,  # type: ignore[attr-defined]
-                                                reason=payload.reason)
+    number = services.resident_reveal_id_number(
+        scope=scope,
+        actor=acting_user(request),
+        resident=resident,
+        reason=payload.reason,
+    )
     return RevealOut(id_number=number)
 
 
-@staff_router.post("/residents/{resident_id}/verifications",
-                   response={201: VerificationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
-                   summary="Verify an eligibility (rider, disabled, low income, park worker)")
+@staff_router.post(
+    "/residents/{resident_id}/verifications",
+    response={201: VerificationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Verify an eligibility (rider, disabled, low income, park worker)",
+)
 def staff_verify(request: HttpRequest, resident_id: int, payload: VerificationIn) -> Status[VerificationOut]:
-    scope = request.staff_scope  # type: ignore[attr-defined]
+    scope = staff_scope_of(request)
     resident = selectors.resident_for_staff(scope, resident_id)
     v = services.eligibility_verify(
-        scope=scope, actor=request.auth, resident=resident, kind=payload.kind,  # type: ignore[attr-defined]
-        platform=payload.platform, credential_number=payload.credential_number,
-        evidence_note=payload.evidence_note, valid_until=payload.valid_until,
+        scope=scope,
+        actor=acting_user(request),
+        resident=resident,
+        kind=payload.kind,  # type: ignore[attr-defined]
+        platform=payload.platform,
+        credential_number=payload.credential_number,
+        evidence_note=payload.evidence_note,
+        valid_until=payload.valid_until,
     )
     return Status(201, _verification_out(v))
 
 
 def _verification_out(v: EligibilityVerification) -> VerificationOut:
-    return VerificationOut(id=v.pk, kind=v.kind, platform=v.platform,
-                           credential_masked=mask_certificate(v.credential_number),
-                           valid_until=v.valid_until, verified_at=v.verified_at)
+    return VerificationOut(
+        id=v.pk,
+        kind=v.kind,
+        platform=v.platform,
+        credential_masked=mask_certificate(v.credential_number),
+        valid_until=v.valid_until,
+        verified_at=v.verified_at,
+    )
 
 
 class VerifiedPassOut(Schema):
@@ -295,23 +342,35 @@ class VerifiedPassOut(Schema):
 
 def _verified(resident: Resident) -> VerifiedPassOut:
     return VerifiedPassOut(
-        resident_id=resident.pk, name_masked=resident.masked_name, home_community_id=resident.home_community_id,
-        eligibilities=[EligibilityOut(kind=e.kind, source=e.source, valid_until=e.valid_until)
-                       for e in selectors.resident_eligibilities(resident)],
+        resident_id=resident.pk,
+        name_masked=resident.masked_name,
+        home_community_id=resident.home_community_id,
+        eligibilities=[
+            EligibilityOut(kind=e.kind, source=e.source, valid_until=e.valid_until)
+            for e in selectors.resident_eligibilities(resident)
+        ],
     )
 
 
-@staff_router.post("/passes/verify", response={200: VerifiedPassOut, 400: ErrorOut, 409: ErrorOut},
-                   summary="A staff scanner checks a resident pass")
+@staff_router.post(
+    "/passes/verify",
+    response={200: VerifiedPassOut, 400: ErrorOut, 409: ErrorOut},
+    summary="A staff scanner checks a resident pass",
+)
 def staff_pass_verify(request: HttpRequest, payload: PassVerifyIn) -> VerifiedPassOut:
-    resident = services.resident_pass_verify(token=payload.token, staff=request.auth, purpose=payload.purpose)  # type: ignore[attr-defined]
+    resident = services.resident_pass_verify(
+        token=payload.token, staff=acting_user(request), purpose=payload.purpose
+    )
     return _verified(resident)
 
 
-@device_router.post("/passes/verify", response={200: VerifiedPassOut, 400: ErrorOut, 401: ErrorOut, 409: ErrorOut},
-                    summary="A signed device checks a resident pass")
+@device_router.post(
+    "/passes/verify",
+    response={200: VerifiedPassOut, 400: ErrorOut, 401: ErrorOut, 409: ErrorOut},
+    summary="A signed device checks a resident pass",
+)
 def device_pass_verify(request: HttpRequest, payload: PassVerifyIn) -> VerifiedPassOut:
-    resident = services.resident_pass_verify(token=payload.token, device=request.device, purpose=payload.purpose)  # type: ignore[attr-defined]
+    resident = services.resident_pass_verify(
+        token=payload.token, device=device_of(request), purpose=payload.purpose
+    )
     return _verified(resident)
-
-

@@ -15,6 +15,7 @@ from django.utils import timezone
 from ninja.security import HttpBearer
 from ninja.security.session import SessionAuth
 
+from livingroom.core.errors import NotAuthenticated
 from livingroom.core.scopes import StaffScope
 from livingroom.people.models import ApiToken, User
 from livingroom.people.scopes import staff_scope
@@ -82,3 +83,11 @@ class StaffSession(SessionAuth):
 
 user_auth = [TokenAuth(), ResidentSession()]
 staff_auth = [TokenAuth(kind=ApiToken.Kind.STAFF), StaffSession()]
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The signed-in user of an API call (``request.auth``) or a page (``request.user``)."""
+    user = getattr(request, "auth", None) or request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user

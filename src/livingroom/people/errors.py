@@ -36,7 +36,9 @@ class AccountLocked(DomainError):
 
 class IdNumberTaken(Conflict):
     code = "id_number_taken"
-    default_message = _("This ID number is already registered to another resident. Please ask center staff for help.")
+    default_message = _(
+        "This ID number is already registered to another resident. Please ask center staff for help."
+    )
 
 
 class ProfileIncomplete(Conflict):

@@ -8,7 +8,13 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from livingroom.people.auth import METHOD_STAFF, SESSION_LAST_SEEN, SESSION_METHOD, end_session, session_staff_scope
+from livingroom.people.auth import (
+    METHOD_STAFF,
+    SESSION_LAST_SEEN,
+    SESSION_METHOD,
+    end_session,
+    session_staff_scope,
+)
 
 
 class StaffSessionMiddleware:

@@ -7,7 +7,7 @@ found or kept unique has a blind index beside it (``*_hash``).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -62,12 +62,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     totp_last_step = models.BigIntegerField(null=True, blank=True, editable=False)
     failed_logins = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)  # type: ignore[misc]
     is_staff = models.BooleanField(_("may use the Django admin"), default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
     USERNAME_FIELD = "username"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     objects = UserManager()
 
@@ -167,7 +167,9 @@ class EligibilityVerification(models.Model):
         verbose_name_plural = _("eligibility verifications")
         constraints = [
             models.UniqueConstraint(
-                fields=["resident", "kind"], condition=Q(revoked_at__isnull=True), name="verification_one_active"
+                fields=["resident", "kind"],
+                condition=Q(revoked_at__isnull=True),
+                name="verification_one_active",
             )
         ]
 
@@ -191,9 +193,13 @@ class StaffRole(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_roles")
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     street = models.ForeignKey(Street, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(
+        Community, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     center = models.ForeignKey(Center, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -204,16 +210,41 @@ class StaffRole(models.Model):
             # Each role names exactly the place it covers, and nothing else.
             models.CheckConstraint(
                 condition=(
-                    Q(role="district_official", street__isnull=True, community__isnull=True,
-                      center__isnull=True, organization__isnull=True)
-                    | Q(role="street_official", street__isnull=False, community__isnull=True,
-                        center__isnull=True, organization__isnull=True)
-                    | Q(role="community_worker", street__isnull=True, community__isnull=False,
-                        center__isnull=True, organization__isnull=True)
-                    | Q(role="center_staff", street__isnull=True, community__isnull=True,
-                        center__isnull=False, organization__isnull=True)
-                    | Q(role="partner_staff", street__isnull=True, community__isnull=True,
-                        center__isnull=True, organization__isnull=False)
+                    Q(
+                        role="district_official",
+                        street__isnull=True,
+                        community__isnull=True,
+                        center__isnull=True,
+                        organization__isnull=True,
+                    )
+                    | Q(
+                        role="street_official",
+                        street__isnull=False,
+                        community__isnull=True,
+                        center__isnull=True,
+                        organization__isnull=True,
+                    )
+                    | Q(
+                        role="community_worker",
+                        street__isnull=True,
+                        community__isnull=False,
+                        center__isnull=True,
+                        organization__isnull=True,
+                    )
+                    | Q(
+                        role="center_staff",
+                        street__isnull=True,
+                        community__isnull=True,
+                        center__isnull=False,
+                        organization__isnull=True,
+                    )
+                    | Q(
+                        role="partner_staff",
+                        street__isnull=True,
+                        community__isnull=True,
+                        center__isnull=True,
+                        organization__isnull=False,
+                    )
                 ),
                 name="staffrole_scope_matches_role",
             )
@@ -288,7 +319,9 @@ class PassUse(models.Model):
     nonce = models.CharField(max_length=32, unique=True)
     resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="pass_uses")
     used_at = models.DateTimeField(default=timezone.now)
-    device = models.ForeignKey("places.Device", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    device = models.ForeignKey(
+        "places.Device", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     staff = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     purpose = models.CharField(max_length=40, blank=True)
 

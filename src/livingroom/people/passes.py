@@ -44,7 +44,7 @@ def decode(token: str) -> PassClaims | None:
     """The claims of a genuine token, or None for anything malformed or forged."""
     if not isinstance(token, str) or not token.startswith(PREFIX) or len(token) > 80:
         return None
-    raw = token[len(PREFIX):]
+    raw = token[len(PREFIX) :]
     try:
         blob = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
     except (binascii.Error, ValueError):

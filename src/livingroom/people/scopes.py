@@ -36,7 +36,9 @@ def staff_scope(user: User) -> StaffScope | None:
             community_ids.add(role.community_id)
             desk_ids.add(role.community_id)
         elif role.role == StaffRole.Role.CENTER_STAFF and role.center_id:
-            community_id = Center.objects.filter(pk=role.center_id).values_list("community_id", flat=True).first()
+            community_id = (
+                Center.objects.filter(pk=role.center_id).values_list("community_id", flat=True).first()
+            )
             if community_id:
                 community_ids.add(community_id)
                 desk_ids.add(community_id)

@@ -28,7 +28,11 @@ class Eligibility:
 def resident_of(user: User) -> Resident | None:
     if not user.is_authenticated:
         return None
-    return Resident.objects.select_related("home_community__street", "home_community__center").filter(user=user).first()
+    return (
+        Resident.objects.select_related("home_community__street", "home_community__center")
+        .filter(user=user)
+        .first()
+    )
 
 
 def resident_eligibilities(resident: Resident, *, on: dt.date | None = None) -> list[Eligibility]:
@@ -42,18 +46,23 @@ def resident_eligibilities(resident: Resident, *, on: dt.date | None = None) -> 
             break
     for v in resident.verifications.filter(revoked_at__isnull=True).order_by("kind"):
         if v.is_valid_on(day):
-            found.append(Eligibility(kind=v.kind, source="verified", valid_until=v.valid_until, platform=v.platform))
+            found.append(
+                Eligibility(kind=v.kind, source="verified", valid_until=v.valid_until, platform=v.platform)
+            )
     return found
 
 
 def residents_for_staff(scope: StaffScope) -> QuerySet[Resident]:
     return scope.filter(
-        Resident.objects.select_related("user", "home_community__street"), community="home_community", residents=True
+        Resident.objects.select_related("user", "home_community__street"),
+        community="home_community",
+        residents=True,
     )
 
 
 def resident_search(scope: StaffScope, q: str, *, limit: int = 50) -> QuerySet[Resident]:
-    """By name, pinyin initials (``zs``), full pinyin, the last 4 digits of a phone, a whole phone or ID number."""
+    """By name, pinyin initials (``zs``), full pinyin, the last 4 digits of a phone, a whole phone
+    or a whole ID number."""
     qs = residents_for_staff(scope)
     q = (q or "").strip()
     if not q:

@@ -72,12 +72,20 @@ def sms_code_request(*, phone: str, ip: str | None) -> SmsCodeIssued:
     ttl = settings.LIVINGROOM_SMS_CODE_TTL
     with transaction.atomic(durable=True):
         # A new code replaces any earlier one still open for this phone.
-        SmsCode.objects.filter(phone_hash=h, consumed_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+        SmsCode.objects.filter(phone_hash=h, consumed_at__isnull=True, expires_at__gt=now).update(
+            expires_at=now
+        )
         SmsCode.objects.create(
-            phone_hash=h, code_hash=_code_hash(h, code), created_at=now, expires_at=now + dt.timedelta(seconds=ttl)
+            phone_hash=h,
+            code_hash=_code_hash(h, code),
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=ttl),
         )
         message = str(
-            _("[Living Room] Your sign-in code is %(code)s. It is valid for %(minutes)d minutes. Never share it.")
+            _(
+                "[Living Room] Your sign-in code is %(code)s. "
+                "It is valid for %(minutes)d minutes. Never share it."
+            )
         ) % {"code": code, "minutes": ttl // 60}
         get_backend().send(number, message)
         audit_log("people.sms_code.sent", data={"phone": mask_phone(number)})
@@ -103,6 +111,9 @@ def resident_login_with_sms(*, phone: str, code: str) -> User:
             pk=sms.pk, attempts__lt=settings.LIVINGROOM_SMS_CODE_MAX_TRIES, consumed_at__isnull=True
         ).update(attempts=F("attempts") + 1)
     if not counted:
+        # Either the tries are used up or another request has just used the code.
+        if SmsCode.objects.filter(pk=sms.pk, consumed_at__isnull=False).exists():
+            raise errors.SmsCodeInvalid(field="code")
         raise errors.SmsCodeTooManyTries(field="code")
     if not constant_time_compare(sms.code_hash, _code_hash(h, code)):
         audit_log("people.sms_login.failed", data={"phone": mask_phone(number)}, result="failed")
@@ -167,8 +178,12 @@ def staff_authenticate(*, username: str, password: str, totp: str) -> User:
             if locked:
                 until = now + dt.timedelta(seconds=settings.LIVINGROOM_STAFF_LOCKOUT_SECONDS)
                 User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=until)
-            audit_log("people.staff_login.failed", obj=user, data={"failures": failures, "locked": locked},
-                      result="failed")
+            audit_log(
+                "people.staff_login.failed",
+                obj=user,
+                data={"failures": failures, "locked": locked},
+                result="failed",
+            )
         if locked:
             raise errors.AccountLocked(until=timezone.localtime(until).strftime("%Y-%m-%d %H:%M"))
         raise errors.InvalidCredentials()
@@ -206,7 +221,11 @@ def _token_hash(raw: str) -> str:
 
 def api_token_issue(*, user: User, kind: str) -> tuple[str, ApiToken]:
     raw = "lr_" + secrets.token_urlsafe(32)
-    ttl = settings.LIVINGROOM_STAFF_API_TOKEN_TTL if kind == ApiToken.Kind.STAFF else settings.LIVINGROOM_API_TOKEN_TTL
+    ttl = (
+        settings.LIVINGROOM_STAFF_API_TOKEN_TTL
+        if kind == ApiToken.Kind.STAFF
+        else settings.LIVINGROOM_API_TOKEN_TTL
+    )
     with transaction.atomic():
         token = ApiToken.objects.create(
             user=user,
@@ -225,10 +244,14 @@ def api_token_authenticate(*, raw: str) -> ApiToken | None:
     now = timezone.now()
     token = (
         ApiToken.objects.select_related("user")
-        .filter(token_hash=_token_hash(raw), revoked_at__isnull=True, expires_at__gt=now, user__is_active=True)
+        .filter(
+            token_hash=_token_hash(raw), revoked_at__isnull=True, expires_at__gt=now, user__is_active=True
+        )
         .first()
     )
-    if token is not None and (token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5)):
+    if token is not None and (
+        token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5)
+    ):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
 
@@ -256,11 +279,15 @@ def resident_profile_update(
     """Creates or updates the caller's real-name profile. A first profile needs consent."""
     name = re.sub(r"\s+", " ", (real_name or "").strip())
     if not NAME_RE.match(name):
-        raise InvalidInput(_("Enter your real name as on your ID card."), code="invalid_name", field="real_name")
+        raise InvalidInput(
+            _("Enter your real name as on your ID card."), code="invalid_name", field="real_name"
+        )
     parsed = parse_id_number(id_number)
     community = Community.objects.filter(pk=home_community_id).first()
     if community is None:
-        raise InvalidInput(_("Choose your home community."), code="community_not_found", field="home_community_id")
+        raise InvalidInput(
+            _("Choose your home community."), code="community_not_found", field="home_community_id"
+        )
     resident = Resident.objects.filter(user=user).first()
     if resident is None and not consent:
         raise errors.ConsentRequired(field="consent")
@@ -270,11 +297,19 @@ def resident_profile_update(
         with transaction.atomic(durable=True):
             is_new = resident is None
             if resident is None:
-                resident = Resident(user=user, consent_at=now, consent_purpose=CONSENT_PURPOSE,
-                                    consent_version=CONSENT_VERSION)
+                resident = Resident(
+                    user=user,
+                    consent_at=now,
+                    consent_purpose=CONSENT_PURPOSE,
+                    consent_version=CONSENT_VERSION,
+                )
             changed = [
-                f for f, new in (("real_name", name), ("id_number", parsed.number),
-                                 ("home_community", community.pk))
+                f
+                for f, new in (
+                    ("real_name", name),
+                    ("id_number", parsed.number),
+                    ("home_community", community.pk),
+                )
                 if is_new or getattr(resident, f if f != "home_community" else "home_community_id") != new
             ]
             resident.real_name = name
@@ -296,9 +331,12 @@ def resident_profile_update(
                 data={"fields": changed, "consent_version": CONSENT_VERSION if consent else None},
             )
     except IntegrityError as exc:
-        if "id_number_hash" in str(exc) or Resident.objects.filter(
-            id_number_hash=id_number_index(parsed.number)
-        ).exclude(user=user).exists():
+        if (
+            "id_number_hash" in str(exc)
+            or Resident.objects.filter(id_number_hash=id_number_index(parsed.number))
+            .exclude(user=user)
+            .exists()
+        ):
             raise errors.IdNumberTaken(field="id_number") from None
         raise
     return resident
@@ -310,10 +348,16 @@ def resident_reveal_id_number(*, scope: StaffScope, actor: User, resident: Resid
         raise PermissionDenied(_("Only staff of the resident's community may see the full ID number."))
     reason = (reason or "").strip()
     if not 2 <= len(reason) <= 200:
-        raise InvalidInput(_("Give a reason for viewing the full ID number."), code="reason_required", field="reason")
+        raise InvalidInput(
+            _("Give a reason for viewing the full ID number."), code="reason_required", field="reason"
+        )
     with transaction.atomic(durable=True):
-        audit_log("people.resident.pii_viewed", actor=actor, obj=resident,
-                  data={"field": "id_number", "reason": reason})
+        audit_log(
+            "people.resident.pii_viewed",
+            actor=actor,
+            obj=resident,
+            data={"field": "id_number", "reason": reason},
+        )
     return resident.id_number
 
 
@@ -338,19 +382,26 @@ def eligibility_verify(
         raise InvalidInput(_("Unknown eligibility kind."), code="invalid_kind", field="kind")
     today = timezone.localdate()
     if valid_until is not None and valid_until <= today:
-        raise InvalidInput(_("The valid-until date must be in the future."), code="invalid_valid_until",
-                           field="valid_until")
+        raise InvalidInput(
+            _("The valid-until date must be in the future."), code="invalid_valid_until", field="valid_until"
+        )
     credential_number = (credential_number or "").strip()
     platform = (platform or "").strip()
-    if kind == EligibilityVerification.Kind.RIDER:
-        if not platform or not credential_number or valid_until is None:
-            raise InvalidInput(
-                _("A rider verification needs the platform, the rider number and a valid-until date."),
-                code="rider_credential_required", field="credential_number",
-            )
-    if kind == EligibilityVerification.Kind.DISABLED and not re.fullmatch(r"[0-9A-Za-z]{8,30}", credential_number):
+    if kind == EligibilityVerification.Kind.RIDER and (
+        not platform or not credential_number or valid_until is None
+    ):
         raise InvalidInput(
-            _("Enter the disability certificate number."), code="certificate_required", field="credential_number"
+            _("A rider verification needs the platform, the rider number and a valid-until date."),
+            code="rider_credential_required",
+            field="credential_number",
+        )
+    if kind == EligibilityVerification.Kind.DISABLED and not re.fullmatch(
+        r"[0-9A-Za-z]{8,30}", credential_number
+    ):
+        raise InvalidInput(
+            _("Enter the disability certificate number."),
+            code="certificate_required",
+            field="credential_number",
         )
     if len(credential_number) > 60 or len(platform) > 60 or len(evidence_note) > 1000:
         raise InvalidInput(code="too_long")
@@ -361,17 +412,32 @@ def eligibility_verify(
             revoked_at=now, revoked_by=actor, revoke_reason="replaced by a new verification"
         )
         verification = EligibilityVerification.objects.create(
-            resident=resident, kind=kind, platform=platform, credential_number=credential_number,
-            evidence_note=evidence_note.strip(), valid_until=valid_until, verified_by=actor, verified_at=now,
+            resident=resident,
+            kind=kind,
+            platform=platform,
+            credential_number=credential_number,
+            evidence_note=evidence_note.strip(),
+            valid_until=valid_until,
+            verified_by=actor,
+            verified_at=now,
         )
-        audit_log("people.eligibility.verified", actor=actor, obj=verification, data={
-            "resident": resident.pk, "kind": kind, "credential": mask_certificate(credential_number),
-            "valid_until": valid_until.isoformat() if valid_until else None,
-        })
+        audit_log(
+            "people.eligibility.verified",
+            actor=actor,
+            obj=verification,
+            data={
+                "resident": resident.pk,
+                "kind": kind,
+                "credential": mask_certificate(credential_number),
+                "valid_until": valid_until.isoformat() if valid_until else None,
+            },
+        )
     return verification
 
 
-def eligibility_revoke(*, scope: StaffScope, actor: User, verification: EligibilityVerification, reason: str) -> None:
+def eligibility_revoke(
+    *, scope: StaffScope, actor: User, verification: EligibilityVerification, reason: str
+) -> None:
     if not scope.works_at(verification.resident.home_community_id):
         raise NotFound()
     with transaction.atomic(durable=True):
@@ -398,8 +464,9 @@ def resident_pass_issue(*, user: User) -> IssuedPass:
     now = int(time.time())
     token = passes.encode(resident.pk, now)
     issued = dt.datetime.fromtimestamp(now, tz=dt.UTC)
-    return IssuedPass(token=token, issued_at=issued,
-                      expires_at=issued + dt.timedelta(seconds=settings.LIVINGROOM_PASS_TTL))
+    return IssuedPass(
+        token=token, issued_at=issued, expires_at=issued + dt.timedelta(seconds=settings.LIVINGROOM_PASS_TTL)
+    )
 
 
 def resident_pass_verify(
@@ -417,9 +484,16 @@ def resident_pass_verify(
         raise errors.PassInvalid(field="token")
     try:
         with transaction.atomic():
-            PassUse.objects.create(nonce=claims.nonce, resident=resident, device=device, staff=staff,
-                                   purpose=purpose[:40])
-            audit_log("people.pass.verified", actor=staff, device=device, obj=resident, data={"purpose": purpose[:40]})
+            PassUse.objects.create(
+                nonce=claims.nonce, resident=resident, device=device, staff=staff, purpose=purpose[:40]
+            )
+            audit_log(
+                "people.pass.verified",
+                actor=staff,
+                device=device,
+                obj=resident,
+                data={"purpose": purpose[:40]},
+            )
     except IntegrityError:
         raise errors.PassReplayed(field="token") from None
     return resident

@@ -18,10 +18,17 @@ from livingroom.core.excel import xlsx_response
 from livingroom.core.forms import add_domain_error
 from livingroom.core.masking import mask_phone
 from livingroom.core.middleware import client_ip
-from livingroom.core.permissions import resident_required, staff_required
+from livingroom.core.permissions import resident_required, staff_required, staff_scope_of
 from livingroom.people import selectors, services
-from livingroom.people.auth import METHOD_SMS, METHOD_STAFF, end_session, start_session
-from livingroom.people.forms import CodeForm, PhoneForm, ProfileForm, RevealForm, StaffLoginForm, VerificationForm
+from livingroom.people.auth import METHOD_SMS, METHOD_STAFF, acting_user, end_session, start_session
+from livingroom.people.forms import (
+    CodeForm,
+    PhoneForm,
+    ProfileForm,
+    RevealForm,
+    StaffLoginForm,
+    VerificationForm,
+)
 from livingroom.people.models import SmsOutbox
 from livingroom.people.scopes import staff_scope
 from livingroom.places.selectors import communities, streets
@@ -31,8 +38,9 @@ SESSION_PHONE = "login_phone"
 
 def _next_url(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default
 
@@ -78,10 +86,16 @@ def login_code(request: HttpRequest) -> HttpResponse:
             if selectors.resident_of(user) is None:
                 return redirect("people:profile")
             return redirect(_next_url(request, "/"))
-    return render(request, "people/login_code.html", {
-        "form": form, "phone_masked": mask_phone(phone), "next": _next_url(request, "/"),
-        "show_outbox": settings.DEBUG,
-    })
+    return render(
+        request,
+        "people/login_code.html",
+        {
+            "form": form,
+            "phone_masked": mask_phone(phone),
+            "next": _next_url(request, "/"),
+            "show_outbox": settings.DEBUG,
+        },
+    )
 
 
 @require_POST
@@ -122,10 +136,15 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your profile is saved."))
             return redirect("web:home")
-    return render(request, "people/profile.html", {
-        "form": form, "resident": resident,
-        "eligibilities": selectors.resident_eligibilities(resident) if resident else [],
-    })
+    return render(
+        request,
+        "people/profile.html",
+        {
+            "form": form,
+            "resident": resident,
+            "eligibilities": selectors.resident_eligibilities(resident) if resident else [],
+        },
+    )
 
 
 def _qr_svg(token: str) -> str:
@@ -143,8 +162,12 @@ def resident_pass(request: HttpRequest) -> HttpResponse:
 
 def _pass_context(request: HttpRequest) -> dict:
     issued = services.resident_pass_issue(user=request.user)  # type: ignore[arg-type]
-    return {"qr_svg": _qr_svg(issued.token), "issued": issued, "pass_token": issued.token,
-            "ttl": settings.LIVINGROOM_PASS_TTL}
+    return {
+        "qr_svg": _qr_svg(issued.token),
+        "issued": issued,
+        "pass_token": issued.token,
+        "ttl": settings.LIVINGROOM_PASS_TTL,
+    }
 
 
 @resident_required
@@ -180,7 +203,9 @@ def console_login(request: HttpRequest) -> HttpResponse:
             else:
                 start_session(request, user, method=METHOD_STAFF)
                 return redirect(_next_url(request, "/console/"))
-    return render(request, "people/console_login.html", {"form": form, "next": _next_url(request, "/console/")})
+    return render(
+        request, "people/console_login.html", {"form": form, "next": _next_url(request, "/console/")}
+    )
 
 
 # --- console: residents -----------------------------------------------------------------------
@@ -189,23 +214,32 @@ def console_login(request: HttpRequest) -> HttpResponse:
 @staff_required
 def console_residents(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:60]
-    found = list(selectors.resident_search(request.staff_scope, q, limit=100))  # type: ignore[attr-defined]
+    found = list(selectors.resident_search(staff_scope_of(request), q, limit=100))  # type: ignore[attr-defined]
     today = timezone.localdate()
-    for r in found:
-        r.age = r.age_on(today)  # type: ignore[attr-defined]
+    rows = [(r, r.age_on(today)) for r in found]
     if request.GET.get("format") == "xlsx":
         return xlsx_response(
-            "residents.xlsx", _("Residents"),
+            "residents.xlsx",
+            _("Residents"),
             [_("Name"), _("ID number"), _("Mobile"), _("Sex"), _("Age"), _("Community")],
-            [[r.masked_name, r.masked_id_number, r.user.masked_phone, r.get_sex_display(), r.age,
-              r.home_community.name] for r in found],
+            [
+                [
+                    r.masked_name,
+                    r.masked_id_number,
+                    r.user.masked_phone,
+                    r.get_sex_display(),
+                    age,
+                    r.home_community.name,
+                ]
+                for r, age in rows
+            ],
         )
-    return render(request, "people/console_residents.html", {"q": q, "residents": found})
+    return render(request, "people/console_residents.html", {"q": q, "rows": rows})
 
 
 @staff_required
 def console_resident(request: HttpRequest, resident_id: int) -> HttpResponse:
-    scope = request.staff_scope  # type: ignore[attr-defined]
+    scope = staff_scope_of(request)
     resident = selectors.resident_for_staff(scope, resident_id)
     revealed = None
     reveal_form = RevealForm(request.POST if request.POST.get("action") == "reveal" else None)
@@ -213,19 +247,34 @@ def console_resident(request: HttpRequest, resident_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("action") == "reveal" and reveal_form.is_valid():
-                revealed = services.resident_reveal_id_number(scope=scope, actor=request.user, resident=resident,  # type: ignore[arg-type]
-                                                              reason=reveal_form.cleaned_data["reason"])
+                revealed = services.resident_reveal_id_number(
+                    scope=scope,
+                    actor=acting_user(request),
+                    resident=resident,
+                    reason=reveal_form.cleaned_data["reason"],
+                )
             elif request.POST.get("action") == "verify" and verify_form.is_valid():
-                services.eligibility_verify(scope=scope, actor=request.user, resident=resident,  # type: ignore[arg-type]
-                                            **verify_form.cleaned_data)
+                services.eligibility_verify(
+                    scope=scope,
+                    actor=acting_user(request),
+                    resident=resident,
+                    **verify_form.cleaned_data,
+                )
                 messages.success(request, _("The verification is recorded."))
                 return redirect("people:console-resident", resident_id=resident.pk)
         except DomainError as exc:
             add_domain_error(verify_form if request.POST.get("action") == "verify" else reveal_form, exc)
-    return render(request, "people/console_resident.html", {
-        "resident": resident, "revealed": revealed, "reveal_form": reveal_form, "verify_form": verify_form,
-        "eligibilities": selectors.resident_eligibilities(resident),
-        "verifications": selectors.verifications_of(resident),
-        "can_act": scope.works_at(resident.home_community_id),
-        "age": resident.age_on(timezone.localdate()),
-    })
+    return render(
+        request,
+        "people/console_resident.html",
+        {
+            "resident": resident,
+            "revealed": revealed,
+            "reveal_form": reveal_form,
+            "verify_form": verify_form,
+            "eligibilities": selectors.resident_eligibilities(resident),
+            "verifications": selectors.verifications_of(resident),
+            "can_act": scope.works_at(resident.home_community_id),
+            "age": resident.age_on(timezone.localdate()),
+        },
+    )

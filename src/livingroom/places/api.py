@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema
 
+from livingroom.core.permissions import staff_scope_of
 from livingroom.core.schemas import ErrorOut
 from livingroom.places import selectors
 from livingroom.places.models import Center
@@ -89,9 +92,15 @@ class StaffCenterRow(CenterSummary):
 
 def _summary(c: Center) -> dict:
     return {
-        "id": c.pk, "name": c.name, "address": c.address, "community_id": c.community_id,
-        "community_code": c.community.code, "community": c.community.name,
-        "street_id": c.community.street_id, "street": c.community.street.name, "themes": list(c.themes),
+        "id": c.pk,
+        "name": c.name,
+        "address": c.address,
+        "community_id": c.community_id,
+        "community_code": c.community.code,
+        "community": c.community.name,
+        "street_id": c.community.street_id,
+        "street": c.community.street.name,
+        "themes": list(c.themes),
     }
 
 
@@ -100,16 +109,43 @@ def _detail(c: Center, *, staff: bool) -> CenterDetail:
     spaces = selectors.current_spaces(c, on=today)
     areas = selectors.center_areas(c, on=today)
     return CenterDetail(
-        **_summary(c), phone=c.phone, description=c.description,
-        opening_hours=[HoursOut(weekday=h.weekday, opens=h.opens, closes=h.closes) for h in c.opening_hours.all()],
-        spaces=[SpaceOut(id=s.pk, name=s.name, kind=s.kind, kind_label=str(s.get_kind_display()), floor=s.floor,
-                         area_m2=s.area_m2, is_office=s.is_office, capacity=s.capacity, bookable=s.bookable)
-                for s in spaces if staff or not s.is_office],
-        facilities=[FacilityOut(id=f.pk, kind=f.kind, kind_label=str(f.get_kind_display()), name=f.name,
-                                quantity=f.quantity, status=f.status, location=f.location)
-                    for f in c.facilities.all() if staff or f.status != f.Status.RETIRED],
-        areas=AreasOut(service_area_m2=areas.service_m2, office_area_m2=areas.office_m2,
-                       office_share=areas.office_share),
+        **_summary(c),
+        phone=c.phone,
+        description=c.description,
+        opening_hours=[
+            HoursOut(weekday=h.weekday, opens=h.opens, closes=h.closes) for h in c.opening_hours.all()
+        ],
+        spaces=[
+            SpaceOut(
+                id=s.pk,
+                name=s.name,
+                kind=s.kind,
+                kind_label=str(s.get_kind_display()),
+                floor=s.floor,
+                area_m2=s.area_m2,
+                is_office=s.is_office,
+                capacity=s.capacity,
+                bookable=s.bookable,
+            )
+            for s in spaces
+            if staff or not s.is_office
+        ],
+        facilities=[
+            FacilityOut(
+                id=f.pk,
+                kind=f.kind,
+                kind_label=str(f.get_kind_display()),
+                name=f.name,
+                quantity=f.quantity,
+                status=f.status,
+                location=f.location,
+            )
+            for f in c.facilities.all()
+            if staff or f.status != f.Status.RETIRED
+        ],
+        areas=AreasOut(
+            service_area_m2=areas.service_m2, office_area_m2=areas.office_m2, office_share=areas.office_share
+        ),
     )
 
 
@@ -118,33 +154,48 @@ def list_streets(request: HttpRequest) -> list[StreetOut]:
     return [StreetOut(id=s.pk, code=s.code, name=s.name) for s in selectors.streets()]
 
 
-@public_router.get("/centers", response=list[CenterSummary], summary="Service centers (filter by sub-district, community)")
-def list_centers(request: HttpRequest, street: int | None = None, community: int | None = None,
-                 q: str = "") -> list[CenterSummary]:
+@public_router.get(
+    "/centers", response=list[CenterSummary], summary="Service centers (filter by sub-district, community)"
+)
+def list_centers(
+    request: HttpRequest, street: int | None = None, community: int | None = None, q: str = ""
+) -> list[CenterSummary]:
     centers = selectors.public_centers(street_id=street, community_id=community, q=q[:50])
     return [CenterSummary(**_summary(c)) for c in centers]
 
 
-@public_router.get("/centers/{center_id}", response={200: CenterDetail, 404: ErrorOut},
-                   summary="A center: opening hours, spaces, facilities, areas")
+@public_router.get(
+    "/centers/{center_id}",
+    response={200: CenterDetail, 404: ErrorOut},
+    summary="A center: opening hours, spaces, facilities, areas",
+)
 def get_center(request: HttpRequest, center_id: int) -> CenterDetail:
     return _detail(selectors.center_detail(center_id), staff=False)
 
 
 @staff_router.get("/centers", response=list[StaffCenterRow], summary="Centers in scope with floor areas")
-def staff_centers(request: HttpRequest, street: int | None = None, q: str = "",
-                  sort: str = "community") -> list[StaffCenterRow]:
-    rows = selectors.centers_for_staff(request.staff_scope, street_id=street, q=q[:50], sort=sort)  # type: ignore[attr-defined]
+def staff_centers(
+    request: HttpRequest, street: int | None = None, q: str = "", sort: str = "community"
+) -> list[StaffCenterRow]:
+    rows: Iterable[Any] = selectors.centers_for_staff(
+        staff_scope_of(request), street_id=street, q=q[:50], sort=sort
+    )  # type: ignore[attr-defined]
     return [
         StaffCenterRow(
-            **_summary(c), service_area_m2=c.service_area, office_area_m2=c.office_area,  # type: ignore[attr-defined]
-            office_share=c.office_share, office_share_before_renovation=c.office_share_before,  # type: ignore[attr-defined]
-            renovated_on=c.renovated_on, facility_count=c.facility_count,  # type: ignore[attr-defined]
+            **_summary(c),
+            service_area_m2=c.service_area,
+            office_area_m2=c.office_area,  # type: ignore[attr-defined]
+            office_share=c.office_share,
+            office_share_before_renovation=c.office_share_before,  # type: ignore[attr-defined]
+            renovated_on=c.renovated_on,
+            facility_count=c.facility_count,  # type: ignore[attr-defined]
         )
         for c in rows
     ]
 
 
-@staff_router.get("/centers/{center_id}", response={200: CenterDetail, 404: ErrorOut}, summary="A center in scope")
+@staff_router.get(
+    "/centers/{center_id}", response={200: CenterDetail, 404: ErrorOut}, summary="A center in scope"
+)
 def staff_center(request: HttpRequest, center_id: int) -> CenterDetail:
-    return _detail(selectors.center_for_staff(request.staff_scope, center_id), staff=True)  # type: ignore[attr-defined]
+    return _detail(selectors.center_for_staff(staff_scope_of(request), center_id), staff=True)  # type: ignore[attr-defined]

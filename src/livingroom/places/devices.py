@@ -45,3 +45,10 @@ class DeviceAuth(APIKeyHeader):
 
 
 device_auth = DeviceAuth()
+
+
+def device_of(request: HttpRequest) -> Device:
+    device = getattr(request, "device", None)
+    if not isinstance(device, Device):
+        raise errors.SignatureMissing()
+    return device

@@ -24,7 +24,9 @@ community_code_validator = RegexValidator(r"^\d{12}$", _("A community code has 1
 class Street(models.Model):
     """A sub-district (街道)."""
 
-    code = models.CharField(_("statistical code"), max_length=9, unique=True, validators=[street_code_validator])
+    code = models.CharField(
+        _("statistical code"), max_length=9, unique=True, validators=[street_code_validator]
+    )
     name = models.CharField(_("name"), max_length=50)
     name_en = models.CharField(_("English name"), max_length=80, blank=True)
     code_is_official = models.BooleanField(_("official code"), default=False)
@@ -33,7 +35,9 @@ class Street(models.Model):
         ordering = ["code"]
         verbose_name = _("sub-district")
         verbose_name_plural = _("sub-districts")
-        constraints = [models.CheckConstraint(condition=Q(code__regex=r"^\d{9}$"), name="street_code_9_digits")]
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=r"^\d{9}$"), name="street_code_9_digits")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -42,7 +46,9 @@ class Street(models.Model):
 class Community(models.Model):
     """A community (社区); each has one service center."""
 
-    street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="communities", verbose_name=_("sub-district"))
+    street = models.ForeignKey(
+        Street, on_delete=models.PROTECT, related_name="communities", verbose_name=_("sub-district")
+    )
     code = models.CharField(_("code"), max_length=12, unique=True, validators=[community_code_validator])
     name = models.CharField(_("name"), max_length=50)
     name_en = models.CharField(_("English name"), max_length=80, blank=True)
@@ -52,7 +58,9 @@ class Community(models.Model):
         ordering = ["code"]
         verbose_name = _("community")
         verbose_name_plural = _("communities")
-        constraints = [models.CheckConstraint(condition=Q(code__regex=r"^\d{12}$"), name="community_code_12_digits")]
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=r"^\d{12}$"), name="community_code_12_digits")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -68,7 +76,9 @@ class Center(models.Model):
         YOUTH = "youth", _("Youth")
         ELDERLY = "elderly", _("Elderly care")
 
-    community = models.OneToOneField(Community, on_delete=models.PROTECT, related_name="center", verbose_name=_("community"))
+    community = models.OneToOneField(
+        Community, on_delete=models.PROTECT, related_name="center", verbose_name=_("community")
+    )
     name = models.CharField(_("name"), max_length=100)
     address = models.CharField(_("address"), max_length=200, blank=True)
     phone = models.CharField(_("service phone"), max_length=30, blank=True)
@@ -135,7 +145,9 @@ class Space(models.Model):
 
     OFFICE_KINDS = frozenset({Kind.OFFICE, Kind.STORAGE})
 
-    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="spaces", verbose_name=_("center"))
+    center = models.ForeignKey(
+        Center, on_delete=models.CASCADE, related_name="spaces", verbose_name=_("center")
+    )
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     floor = models.SmallIntegerField(_("floor"), default=1)
@@ -154,17 +166,23 @@ class Space(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(area_m2__gt=0), name="space_area_positive"),
             models.CheckConstraint(
-                condition=Q(opened_on__isnull=True) | Q(closed_on__isnull=True) | Q(closed_on__gt=models.F("opened_on")),
+                condition=Q(opened_on__isnull=True)
+                | Q(closed_on__isnull=True)
+                | Q(closed_on__gt=models.F("opened_on")),
                 name="space_closed_after_opened",
             ),
-            models.CheckConstraint(condition=~Q(is_office=True, bookable=True), name="space_office_not_bookable"),
+            models.CheckConstraint(
+                condition=~Q(is_office=True, bookable=True), name="space_office_not_bookable"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.center} · {self.name}"
 
     def in_use_on(self, day: dt.date) -> bool:
-        return (self.opened_on is None or self.opened_on <= day) and (self.closed_on is None or day < self.closed_on)
+        return (self.opened_on is None or self.opened_on <= day) and (
+            self.closed_on is None or day < self.closed_on
+        )
 
 
 class Facility(models.Model):
@@ -191,7 +209,9 @@ class Facility(models.Model):
         UNDER_REPAIR = "under_repair", _("Under repair")
         RETIRED = "retired", _("Retired")
 
-    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="facilities", verbose_name=_("center"))
+    center = models.ForeignKey(
+        Center, on_delete=models.CASCADE, related_name="facilities", verbose_name=_("center")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=100, blank=True)
     quantity = models.PositiveSmallIntegerField(_("quantity"), default=1)
@@ -202,7 +222,9 @@ class Facility(models.Model):
         ordering = ["center", "kind"]
         verbose_name = _("facility")
         verbose_name_plural = _("facilities")
-        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="facility_quantity_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="facility_quantity_positive")
+        ]
 
     def __str__(self) -> str:
         return self.name or str(self.get_kind_display())
@@ -220,8 +242,12 @@ class Organization(models.Model):
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    uscc = models.CharField(_("unified social credit code"), max_length=18, null=True, blank=True, unique=True)
-    centers = models.ManyToManyField(Center, related_name="organizations", blank=True, verbose_name=_("centers"))
+    uscc = models.CharField(
+        _("unified social credit code"), max_length=18, null=True, blank=True, unique=True
+    )
+    centers = models.ManyToManyField(
+        Center, related_name="organizations", blank=True, verbose_name=_("centers")
+    )
     description = models.TextField(_("description"), blank=True)
 
     class Meta:
@@ -247,7 +273,9 @@ class Device(models.Model):
         CANTEEN_TERMINAL = "canteen_terminal", _("Canteen terminal")
         SCANNER = "scanner", _("Staff scanner")
 
-    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="devices", verbose_name=_("center"))
+    center = models.ForeignKey(
+        Center, on_delete=models.PROTECT, related_name="devices", verbose_name=_("center")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=100)
     key_id = models.CharField(_("key id"), max_length=40, unique=True, default=new_device_key)

@@ -43,8 +43,12 @@ def with_areas(queryset: QuerySet[Center], *, on: dt.date, suffix: str = "") -> 
     in_use = _in_use(on, "spaces__")
     return queryset.annotate(
         **{
-            f"service_area{suffix}": Coalesce(Sum("spaces__area_m2", filter=in_use & Q(spaces__is_office=False)), ZERO),
-            f"office_area{suffix}": Coalesce(Sum("spaces__area_m2", filter=in_use & Q(spaces__is_office=True)), ZERO),
+            f"service_area{suffix}": Coalesce(
+                Sum("spaces__area_m2", filter=in_use & Q(spaces__is_office=False)), ZERO
+            ),
+            f"office_area{suffix}": Coalesce(
+                Sum("spaces__area_m2", filter=in_use & Q(spaces__is_office=True)), ZERO
+            ),
         }
     )
 
@@ -81,7 +85,9 @@ def communities(*, street_id: int | None = None) -> QuerySet[Community]:
     return qs.filter(street_id=street_id) if street_id else qs
 
 
-def public_centers(*, street_id: int | None = None, community_id: int | None = None, q: str = "") -> QuerySet[Center]:
+def public_centers(
+    *, street_id: int | None = None, community_id: int | None = None, q: str = ""
+) -> QuerySet[Center]:
     qs = Center.objects.select_related("community__street")
     if street_id:
         qs = qs.filter(community__street_id=street_id)
@@ -153,7 +159,9 @@ def centers_for_staff(
     if street_id:
         qs = qs.filter(community__street_id=street_id)
     if q:
-        qs = qs.filter(Q(name__contains=q) | Q(community__name__contains=q) | Q(community__code__startswith=q))
+        qs = qs.filter(
+            Q(name__contains=q) | Q(community__name__contains=q) | Q(community__code__startswith=q)
+        )
     before = _spaces_before_renovation()
     qs = (
         with_areas(qs, on=day)
@@ -171,7 +179,8 @@ def centers_for_staff(
         )
         .annotate(
             office_share=ExpressionWrapper(
-                F("office_area") * 1.0 / NullIf(F("service_area") + F("office_area"), 0), output_field=FloatField()
+                F("office_area") * 1.0 / NullIf(F("service_area") + F("office_area"), 0),
+                output_field=FloatField(),
             ),
             office_before=_area_sum(before.filter(is_office=True)),
             total_before=_area_sum(before),
@@ -193,11 +202,8 @@ def centers_for_staff(
     key = sort.lstrip("-")
     fields = SORTS.get(key, SORTS["community"])
     descending = sort.startswith("-")
-    order = [
-        (F(fields[0]).desc(nulls_last=True) if descending else F(fields[0]).asc(nulls_last=True)),
-        *fields[1:],
-    ]
-    return qs.order_by(*order)
+    first = F(fields[0]).desc(nulls_last=True) if descending else F(fields[0]).asc(nulls_last=True)
+    return qs.order_by(first, *fields[1:])
 
 
 def center_for_staff(scope: StaffScope, center_id: int) -> Center:

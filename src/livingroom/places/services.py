@@ -50,11 +50,24 @@ def space_create(
         raise errors.InvalidSpace(field="name")
     with transaction.atomic():
         space = Space.objects.create(
-            center=center, name=name, kind=kind, area_m2=area, floor=floor, capacity=capacity, bookable=bookable,
-            is_office=office, opened_on=opened_on, closed_on=closed_on, description=description,
+            center=center,
+            name=name,
+            kind=kind,
+            area_m2=area,
+            floor=floor,
+            capacity=capacity,
+            bookable=bookable,
+            is_office=office,
+            opened_on=opened_on,
+            closed_on=closed_on,
+            description=description,
         )
-        audit_log("places.space.created", actor=actor, obj=space,
-                  data={"center": center.pk, "kind": kind, "area_m2": str(area), "is_office": office})
+        audit_log(
+            "places.space.created",
+            actor=actor,
+            obj=space,
+            data={"center": center.pk, "kind": kind, "area_m2": str(area), "is_office": office},
+        )
     return space
 
 
@@ -69,14 +82,17 @@ def space_close(*, space: Space, on: dt.date, actor: Any = None) -> Space:
     return space
 
 
-def facility_add(*, center: Center, kind: str, name: str = "", quantity: int = 1, location: str = "",
-                 actor: Any = None) -> Facility:
+def facility_add(
+    *, center: Center, kind: str, name: str = "", quantity: int = 1, location: str = "", actor: Any = None
+) -> Facility:
     if kind not in Facility.Kind.values:
         raise InvalidInput(code="invalid_facility_kind", field="kind")
     if quantity < 1:
         raise InvalidInput(code="invalid_quantity", field="quantity")
     with transaction.atomic():
-        facility = Facility.objects.create(center=center, kind=kind, name=name, quantity=quantity, location=location)
+        facility = Facility.objects.create(
+            center=center, kind=kind, name=name, quantity=quantity, location=location
+        )
         audit_log("places.facility.created", actor=actor, obj=facility, data={"kind": kind})
     return facility
 
@@ -88,11 +104,15 @@ def facility_set_status(*, facility: Facility, status: str, actor: Any = None) -
         old = facility.status
         Facility.objects.filter(pk=facility.pk).update(status=status)
         facility.status = status
-        audit_log("places.facility.status_changed", actor=actor, obj=facility, data={"from": old, "to": status})
+        audit_log(
+            "places.facility.status_changed", actor=actor, obj=facility, data={"from": old, "to": status}
+        )
     return facility
 
 
-def center_set_opening_hours(*, center: Center, periods: list[tuple[int, dt.time, dt.time]], actor: Any = None) -> None:
+def center_set_opening_hours(
+    *, center: Center, periods: list[tuple[int, dt.time, dt.time]], actor: Any = None
+) -> None:
     """Replaces a center's weekly opening hours with ``(weekday, opens, closes)`` periods."""
     for weekday, opens, closes in periods:
         if not 0 <= weekday <= 6 or closes <= opens:
@@ -118,7 +138,9 @@ def device_register(*, center: Center, kind: str, name: str, actor: Any = None) 
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():
         device = Device.objects.create(center=center, kind=kind, name=(name or kind)[:100], secret=secret)
-        audit_log("places.device.registered", actor=actor, obj=device, data={"center": center.pk, "kind": kind})
+        audit_log(
+            "places.device.registered", actor=actor, obj=device, data={"center": center.pk, "kind": kind}
+        )
     return device, secret
 
 

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from livingroom.core.permissions import staff_required
+from livingroom.core.permissions import staff_required, staff_scope_of
 from livingroom.people.selectors import resident_eligibilities, resident_of, residents_for_staff
-from livingroom.places.selectors import center_areas, center_detail, centers_for_staff, public_centers, streets
+from livingroom.places.selectors import (
+    center_areas,
+    center_detail,
+    centers_for_staff,
+    public_centers,
+    streets,
+)
 from livingroom.web.context_processors import ELDERLY_COOKIE
 
 
@@ -19,7 +27,9 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict = {"resident": resident}
     if resident is not None:
         center = center_detail(resident.home_community.center.pk)
-        context.update(center=center, areas=center_areas(center), eligibilities=resident_eligibilities(resident))
+        context.update(
+            center=center, areas=center_areas(center), eligibilities=resident_eligibilities(resident)
+        )
     else:
         context["street_list"] = streets().annotate(n=Count("communities"))
         context["featured"] = public_centers().filter(renovated_on__isnull=False)[:6]
@@ -41,16 +51,20 @@ def toggle_elderly(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def console_home(request: HttpRequest) -> HttpResponse:
-    scope = request.staff_scope  # type: ignore[attr-defined]
-    rows = list(centers_for_staff(scope))
+    scope = staff_scope_of(request)
+    rows: list[Any] = list(centers_for_staff(scope))  # annotated with areas
     service = sum(c.service_area for c in rows)
     office = sum(c.office_area for c in rows)
-    return render(request, "web/console_home.html", {
-        "center_count": len(rows),
-        "community_count": len({c.community_id for c in rows}),
-        "resident_count": residents_for_staff(scope).count(),
-        "service_area": service,
-        "office_area": office,
-        "office_share": float(office / (service + office)) if (service + office) else None,
-        "renovated": [c for c in rows if c.office_share_before is not None][:10],
-    })
+    return render(
+        request,
+        "web/console_home.html",
+        {
+            "center_count": len(rows),
+            "community_count": len({c.community_id for c in rows}),
+            "resident_count": residents_for_staff(scope).count(),
+            "service_area": service,
+            "office_area": office,
+            "office_share": float(office / (service + office)) if (service + office) else None,
+            "renovated": [c for c in rows if c.office_share_before is not None][:10],
+        },
+    )

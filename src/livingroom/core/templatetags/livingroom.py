@@ -72,7 +72,7 @@ def eligibility_label(kind: str) -> str:
 
 @register.filter
 def hours_on_weekday(opening_hours: Any, weekday: int | None = None) -> str:
-    """"09:00–21:00" for today (or ``weekday``), "" when closed."""
+    """ "09:00–21:00" for today (or ``weekday``), "" when closed."""
     day = timezone.localdate().weekday() if weekday is None else weekday
     periods = [h for h in opening_hours if h.weekday == day]
     return ", ".join(f"{h.opens:%H:%M}–{h.closes:%H:%M}" for h in periods)

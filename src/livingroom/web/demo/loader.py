@@ -12,6 +12,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,11 +25,18 @@ from livingroom.places import services as place_services
 from livingroom.places.models import Center, Community, Facility, Organization, Space, Street
 from livingroom.web.demo import baoan
 
-DEMO_PASSWORD = "LivingRoom-2026"
+DEMO_PASSWORD = "LivingRoom-2026"  # noqa: S105 - the documented demo password
 RENOVATION_DAY = dt.date(2024, 6, 1)
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常汤康易乔赖文"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国志文斌宇浩凯欣怡婷雪梅晓东海燕佳琪子涵梓轩思远嘉豪"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余"
+    "于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷"
+    "龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常汤康易乔赖文"
+)
+GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国志文斌宇浩凯欣怡"
+    "婷雪梅晓东海燕佳琪子涵梓轩思远嘉豪"
+)
 
 
 def totp_secret_for(username: str) -> str:
@@ -78,7 +86,18 @@ OFFICE_SPACES = [("office", "社区办公室", 3), ("office", "党委办公室",
 FACILITY_KINDS = [k for k, _ in Facility.Kind.choices]
 
 
-REGION_CODES = ["440306", "440305", "440304", "440303", "441302", "440981", "430521", "360121", "450881", "421281"]
+REGION_CODES = [
+    "440306",
+    "440305",
+    "440304",
+    "440303",
+    "441302",
+    "440981",
+    "430521",
+    "360121",
+    "450881",
+    "421281",
+]
 
 
 def _id_number(rng: random.Random, birth: dt.date, sex_digit: int | None = None) -> str:
@@ -107,17 +126,34 @@ def _gushu_spaces(center: Center) -> None:
     """固戍: before the renovation half of 1,200 m² was offices (50%); the whole third floor became
     study, reading and activity rooms, leaving 264 m² of offices (22%)."""
     add = place_services.space_create
-    before_only = {"closed_on": RENOVATION_DAY}
-    after_only = {"opened_on": RENOVATION_DAY}
+    before_only: dict[str, Any] = {"closed_on": RENOVATION_DAY}
+    after_only: dict[str, Any] = {"opened_on": RENOVATION_DAY}
     add(center=center, name="服务大厅", kind="service_hall", floor=1, area_m2=300)
     add(center=center, name="长者服务站", kind="elderly", floor=1, area_m2=150, capacity=30)
     add(center=center, name="多功能活动室", kind="activity", floor=2, area_m2=150, capacity=60, bookable=True)
     add(center=center, name="社区办公室", kind="office", floor=2, area_m2=264)
     add(center=center, name="三楼办公区", kind="office", floor=3, area_m2=336, **before_only)
-    add(center=center, name="自习室", kind="study", floor=3, area_m2=120, capacity=36, bookable=True, **after_only)
+    add(
+        center=center,
+        name="自习室",
+        kind="study",
+        floor=3,
+        area_m2=120,
+        capacity=36,
+        bookable=True,
+        **after_only,
+    )
     add(center=center, name="阅读室", kind="reading", floor=3, area_m2=110, capacity=30, **after_only)
-    add(center=center, name="青年活动室", kind="activity", floor=3, area_m2=106, capacity=40, bookable=True,
-        **after_only)
+    add(
+        center=center,
+        name="青年活动室",
+        kind="activity",
+        floor=3,
+        area_m2=106,
+        capacity=40,
+        bookable=True,
+        **after_only,
+    )
 
 
 def _spaces(center: Center, rng: random.Random, *, renovated: bool, story: dict | None) -> None:
@@ -136,10 +172,17 @@ def _spaces(center: Center, rng: random.Random, *, renovated: bool, story: dict 
         if name in seen:
             continue
         seen.add(name)
-        created.append(place_services.space_create(
-            center=center, name=name, kind=kind, floor=floor, area_m2=Decimal(rng.randint(lo, hi)),
-            capacity=rng.randint(*cap) if cap else None, bookable=bookable,
-        ))
+        created.append(
+            place_services.space_create(
+                center=center,
+                name=name,
+                kind=kind,
+                floor=floor,
+                area_m2=Decimal(rng.randint(lo, hi)),
+                capacity=rng.randint(*cap) if cap else None,
+                bookable=bookable,
+            )
+        )
     service_total = sum((s.area_m2 for s in created), Decimal(0))
     share_now = Decimal(str(round(rng.uniform(0.12, 0.30), 3)))
     office_now = (service_total * share_now / (1 - share_now)).quantize(Decimal(1))
@@ -147,7 +190,9 @@ def _spaces(center: Center, rng: random.Random, *, renovated: bool, story: dict 
     each = (office_now / len(offices)).quantize(Decimal(1))
     for i, (kind, name, floor) in enumerate(offices):
         area = each if i < len(offices) - 1 else office_now - each * (len(offices) - 1)
-        place_services.space_create(center=center, name=name, kind=kind, floor=floor, area_m2=max(area, Decimal(10)))
+        place_services.space_create(
+            center=center, name=name, kind=kind, floor=floor, area_m2=max(area, Decimal(10))
+        )
     if renovated:
         # Before the renovation the office share was 35–55%: the rooms opened on renovation day
         # were offices until then (the same floor area, turned over to residents).
@@ -159,8 +204,14 @@ def _spaces(center: Center, rng: random.Random, *, renovated: bool, story: dict 
                 Space.objects.filter(pk=space.pk).update(opened_on=RENOVATION_DAY)
                 converted += space.area_m2
         if converted:
-            place_services.space_create(center=center, name="原办公区", kind="office", floor=2,
-                                        area_m2=converted, closed_on=RENOVATION_DAY)
+            place_services.space_create(
+                center=center,
+                name="原办公区",
+                kind="office",
+                floor=2,
+                area_m2=converted,
+                closed_on=RENOVATION_DAY,
+            )
 
 
 def _facilities(center: Center, rng: random.Random, story: dict | None) -> None:
@@ -182,11 +233,17 @@ def _description(community: Community, story: dict | None) -> str:
 @transaction.atomic
 def _load_places(rng: random.Random) -> None:
     for s in baoan.STREETS:
-        street = Street.objects.create(code=s["code"], name=s["name"], name_en=s["name_en"],
-                                       code_is_official=s["code_is_official"])
+        street = Street.objects.create(
+            code=s["code"], name=s["name"], name_en=s["name_en"], code_is_official=s["code_is_official"]
+        )
         for c in s["communities"]:
-            Community.objects.create(street=street, code=c["code"], name=c["name"], name_en=c["name_en"],
-                                     name_is_real=c["name_is_real"])
+            Community.objects.create(
+                street=street,
+                code=c["code"],
+                name=c["name"],
+                name_en=c["name_en"],
+                name_is_real=c["name_is_real"],
+            )
     communities = list(Community.objects.select_related("street").order_by("code"))
     # The 25 pilots of the "government + public welfare + commerce" model: the article's nine, and 16 more.
     seeded = [c for c in communities if c.name in baoan.SEED_STORIES]
@@ -200,7 +257,7 @@ def _load_places(rng: random.Random) -> None:
             themes.append(Center.Theme.NEW_EMPLOYMENT)
         if story and story.get("near_industrial_parks"):
             themes.append(Center.Theme.WORKERS)
-        if story and story.get("audience") == "青年" or (story and story.get("talents_min")):
+        if (story and story.get("audience") == "青年") or (story and story.get("talents_min")):
             themes.append(Center.Theme.YOUTH)
         if rng.random() < 0.15:
             themes.append(Center.Theme.WOMEN_CHILDREN)
@@ -232,8 +289,15 @@ def _load_partners_and_devices() -> dict[str, str]:
     _org("宝安区残疾人联合会", Organization.Kind.DEPARTMENT, ["宝民社区"], "康复服务合伙人")
     _org("宝安区中医院", Organization.Kind.COMPANY, ["宝民社区"], "康复室医疗合作")
     _org("宝安区人力资源局", Organization.Kind.DEPARTMENT, ["兴东社区"], "“宝就业”就业服务站")
-    _org("（示例）龙珠书画公益社", Organization.Kind.SOCIAL_ORG, ["龙珠社区"], "公益课程：绘画、书法、非遗、艺术讲座")
-    _org("（示例）福中福社区饭堂", Organization.Kind.SOCIAL_ENTERPRISE, ["福中福社区"], "新就业群体与长者助餐")
+    _org(
+        "（示例）龙珠书画公益社",
+        Organization.Kind.SOCIAL_ORG,
+        ["龙珠社区"],
+        "公益课程：绘画、书法、非遗、艺术讲座",
+    )
+    _org(
+        "（示例）福中福社区饭堂", Organization.Kind.SOCIAL_ENTERPRISE, ["福中福社区"], "新就业群体与长者助餐"
+    )
     secrets_out: dict[str, str] = {}
     for community, kind, name in [
         ("朗下社区", "vending_machine", "积分兑换售卖机"),
@@ -248,11 +312,16 @@ def _load_partners_and_devices() -> dict[str, str]:
 
 
 def _load_staff() -> list[DemoAccount]:
-    User.objects.create_superuser("admin", DEMO_PASSWORD, display_name="系统管理员",
-                                  totp_secret=totp_secret_for("admin"))
+    User.objects.create_superuser(
+        "admin", DEMO_PASSWORD, display_name="系统管理员", totp_secret=totp_secret_for("admin")
+    )
     for account in DEMO_STAFF:
-        user = User.objects.create_user(account.username, DEMO_PASSWORD, display_name=account.label,
-                                        totp_secret=totp_secret_for(account.username))
+        user = User.objects.create_user(
+            account.username,
+            DEMO_PASSWORD,
+            display_name=account.label,
+            totp_secret=totp_secret_for(account.username),
+        )
         role = StaffRole(user=user, role=account.role)
         if account.role == StaffRole.Role.STREET_OFFICIAL:
             role.street = Street.objects.get(name=account.place)
@@ -271,8 +340,9 @@ def _resident(phone: str, name: str, community: Community, id_number: str) -> No
     user.set_phone(phone)
     user.set_unusable_password()
     user.save()
-    people_services.resident_profile_update(user=user, real_name=name, id_number=id_number,
-                                            home_community_id=community.pk, consent=True)
+    people_services.resident_profile_update(
+        user=user, real_name=name, id_number=id_number, home_community_id=community.pk, consent=True
+    )
 
 
 def _load_residents(rng: random.Random, count: int) -> None:
@@ -301,14 +371,26 @@ def _verify_demo_residents() -> None:
         assert scope is not None
         if extra == "rider":
             people_services.eligibility_verify(
-                scope=scope, actor=actor, resident=resident, kind=EligibilityVerification.Kind.RIDER,
-                platform="美团外卖", credential_number="MT20260001", evidence_note="骑手App实名页截图已核验",
-                valid_until=today + dt.timedelta(days=180))
+                scope=scope,
+                actor=actor,
+                resident=resident,
+                kind=EligibilityVerification.Kind.RIDER,
+                platform="美团外卖",
+                credential_number="MT20260001",
+                evidence_note="骑手App实名页截图已核验",
+                valid_until=today + dt.timedelta(days=180),
+            )
         elif extra == "disabled":
             people_services.eligibility_verify(
-                scope=scope, actor=actor, resident=resident, kind=EligibilityVerification.Kind.DISABLED,
-                platform="宝安区残联", credential_number=resident.id_number + "42",
-                evidence_note="残疾人证原件已核验", valid_until=today + dt.timedelta(days=365 * 3))
+                scope=scope,
+                actor=actor,
+                resident=resident,
+                kind=EligibilityVerification.Kind.DISABLED,
+                platform="宝安区残联",
+                credential_number=resident.id_number + "42",
+                evidence_note="残疾人证原件已核验",
+                valid_until=today + dt.timedelta(days=365 * 3),
+            )
 
 
 def load_demo(*, residents: int = 300, seed: int = 20241120) -> dict[str, object]:
@@ -322,4 +404,3 @@ def load_demo(*, residents: int = 300, seed: int = 20241120) -> dict[str, object
 
 def is_loaded() -> bool:
     return Street.objects.exists()
-

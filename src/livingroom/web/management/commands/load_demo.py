@@ -5,7 +5,14 @@ from typing import Any
 import pyotp
 from django.core.management.base import BaseCommand, CommandParser
 
-from livingroom.web.demo.loader import DEMO_PASSWORD, DEMO_RESIDENTS, DEMO_STAFF, is_loaded, load_demo, totp_secret_for
+from livingroom.web.demo.loader import (
+    DEMO_PASSWORD,
+    DEMO_RESIDENTS,
+    DEMO_STAFF,
+    is_loaded,
+    load_demo,
+    totp_secret_for,
+)
 
 
 class Command(BaseCommand):
@@ -32,8 +39,11 @@ class Command(BaseCommand):
 
 def print_signins(out: Any) -> None:
     out.write("\nDemo sign-ins")
-    out.write("  Residents: http://127.0.0.1:8000/login/  phone " + ", ".join(p for p, *_ in DEMO_RESIDENTS)
-              + "  (the code is in the SMS outbox: /dev/sms/ or `livingroom sms_outbox`)")
+    out.write(
+        "  Residents: http://127.0.0.1:8000/login/  phone "
+        + ", ".join(p for p, *_ in DEMO_RESIDENTS)
+        + "  (the code is in the SMS outbox: /dev/sms/ or `livingroom sms_outbox`)"
+    )
     out.write(f"  Staff:     http://127.0.0.1:8000/console/login/  password {DEMO_PASSWORD}")
     out.write("             + the current TOTP code: `livingroom demo_totp USERNAME`")
     for username in [a.username for a in DEMO_STAFF] + ["admin"]:

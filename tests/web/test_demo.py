@@ -1,0 +1,38 @@
+"""The demo district loads and tells the truth the README and docs rely on."""
+
+import pytest
+from django.core.management import call_command
+
+from livingroom.core.scopes import StaffScope
+from livingroom.people.models import EligibilityVerification, Resident, StaffRole, User
+from livingroom.places import selectors
+from livingroom.places.models import Center, Community, Device, Street
+from livingroom.web.demo import baoan
+
+
+@pytest.mark.django_db
+def test_demo_district_loads(capsys):
+    baoan.check()
+    call_command("load_demo", residents=120)
+    out = capsys.readouterr().out
+    assert "13800138000" in out and "LivingRoom-2026" in out
+    assert Street.objects.count() == 10 and Community.objects.count() == 124 and Center.objects.count() == 124
+    assert Center.objects.filter(is_pilot=True).count() == 25
+    assert Resident.objects.count() == 120
+    for role in StaffRole.Role.values:
+        assert StaffRole.objects.filter(role=role).exists(), role
+    assert User.objects.filter(is_superuser=True).count() == 1
+    assert Device.objects.count() == 4
+    assert EligibilityVerification.objects.filter(kind="rider", revoked_at__isnull=True).count() == 1
+
+    rows = {c.community.name: c for c in selectors.centers_for_staff(StaffScope(user_id=0, district=True))}
+    gushu = rows["固戍社区"]
+    assert gushu.office_share_before == pytest.approx(0.5)
+    assert gushu.office_share == pytest.approx(0.22)
+    for row in rows.values():
+        assert row.service_area > 0 and 0.05 < row.office_share < 0.4
+        if row.office_share_before is not None:
+            assert row.office_share < row.office_share_before < 0.6, row.community.name
+
+    call_command("load_demo", if_empty=True)  # a second `make run` leaves the data alone
+    assert Community.objects.count() == 124
