@@ -75,3 +75,36 @@ def test_password_is_hashed_with_argon2_in_production_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     user = User.objects.create_user("argon", "Another-Secret-9")
     assert user.password.startswith("argon2$")
+
+
+@pytest.mark.django_db
+def test_create_staff_command_enrols_totp(place, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    community = place["communities"][0]
+    call_command(
+        "create_staff",
+        "worker1",
+        role="community_worker",
+        place=community.code,
+        password="Long-Enough-Pass-1",
+        name="王工",
+    )
+    out = capsys.readouterr().out
+    assert "otpauth://totp/" in out
+    user = User.objects.get(username="worker1")
+    assert StaffRole.objects.get(user=user).community == community
+    assert (
+        services.staff_authenticate(username="worker1", password="Long-Enough-Pass-1", totp=code_for(user)).pk
+        == user.pk
+    )
+    with pytest.raises(CommandError, match="place_not_found"):
+        call_command(
+            "create_staff", "worker2", role="community_worker", place="000", password="Long-Enough-Pass-1"
+        )
+    with pytest.raises(CommandError, match="weak_password"):
+        call_command("create_staff", "worker3", role="district_official", password="123")
+    with pytest.raises(CommandError, match="username_taken"):
+        call_command("create_staff", "worker1", role="district_official", password="Long-Enough-Pass-1")
+    assert User.objects.filter(username__startswith="worker").count() == 1

@@ -12,10 +12,13 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import pyotp
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -25,7 +28,7 @@ from pypinyin import Style, lazy_pinyin
 
 from livingroom.core import ratelimit
 from livingroom.core.audit import audit_log
-from livingroom.core.errors import InvalidInput, NotFound, PermissionDenied
+from livingroom.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from livingroom.core.masking import mask_certificate, mask_phone
 from livingroom.core.scopes import StaffScope
 from livingroom.core.validators import normalize_phone, parse_id_number
@@ -36,12 +39,13 @@ from livingroom.people.models import (
     PassUse,
     Resident,
     SmsCode,
+    StaffRole,
     User,
     id_number_index,
     phone_index,
 )
 from livingroom.people.sms import get_backend
-from livingroom.places.models import Community, Device
+from livingroom.places.models import Center, Community, Device, Organization, Street
 
 CONSENT_VERSION = "2026-11"
 CONSENT_PURPOSE = "resident services: bookings, courses, meals, volunteering, eligibility checks"
@@ -210,6 +214,51 @@ def staff_totp_setup(*, user: User) -> str:
         user.save(update_fields=["totp_secret", "totp_last_step"])
         audit_log("people.staff.totp_reset", obj=user)
     return pyotp.TOTP(secret).provisioning_uri(name=user.username or str(user.pk), issuer_name="百姓客厅")
+
+
+def staff_create(
+    *,
+    username: str,
+    password: str,
+    role: str,
+    place: str = "",
+    display_name: str = "",
+    actor: User | None = None,
+) -> tuple[User, str]:
+    """Creates a member of staff with one role and a fresh TOTP secret; returns the enrolment URI."""
+    username = (username or "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{3,150}", username):
+        raise InvalidInput(
+            _("Usernames use 3–150 letters, digits, dots, dashes or underscores."),
+            code="invalid_username",
+            field="username",
+        )
+    if User.objects.filter(username=username).exists():
+        raise Conflict(_("This username is taken."), code="username_taken", field="username")
+    if role not in StaffRole.Role.values:
+        raise InvalidInput(code="invalid_role", field="role")
+    try:
+        validate_password(password, User(username=username))
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), code="weak_password", field="password") from None
+    scope_fields: dict[str, object] = {}
+    lookups: dict[str, tuple[str, Any]] = {
+        StaffRole.Role.STREET_OFFICIAL: ("street", Street.objects.filter(code=place)),
+        StaffRole.Role.COMMUNITY_WORKER: ("community", Community.objects.filter(code=place)),
+        StaffRole.Role.CENTER_STAFF: ("center", Center.objects.filter(community__code=place)),
+        StaffRole.Role.PARTNER_STAFF: ("organization", Organization.objects.filter(name=place)),
+    }
+    if role in lookups:
+        field, queryset = lookups[role]
+        found = queryset.first()
+        if found is None:
+            raise InvalidInput(_("No place matches for this role."), code="place_not_found", field="place")
+        scope_fields[field] = found
+    with transaction.atomic(durable=True):
+        user = User.objects.create_user(username, password, display_name=display_name[:60])
+        StaffRole.objects.create(user=user, role=role, **scope_fields)
+        audit_log("people.staff.created", actor=actor, obj=user, data={"role": role, "place": place[:60]})
+    return user, staff_totp_setup(user=user)
 
 
 # --- API tokens -------------------------------------------------------------------------------
