@@ -41,7 +41,7 @@ class StreetFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Street
 
-    code = factory.Sequence(lambda n: f"4403069{n:02d}")
+    code = factory.Sequence(lambda n: f"4403069{n % 100:02d}")
     name = factory.Sequence(lambda n: f"测试街道{n}")
 
 

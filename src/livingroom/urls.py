@@ -1,7 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from livingroom.api import api
+from livingroom.core.converters import IdConverter
+
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("api/v1/", api.urls),

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from livingroom.core import context
+from livingroom.core.errors import InvalidInput
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -42,10 +47,100 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        from django.shortcuts import render
-
         from livingroom.core.errors import DomainError
 
         if isinstance(exception, DomainError):
             return render(request, "core/error.html", {"error": exception}, status=exception.status)
         return None
+
+
+API_PREFIX = "/api/"
+
+
+def _nul_in(value: object, path: str = "") -> str | None:
+    """The dotted path of the first string holding a NUL character in parsed JSON, or None."""
+    if isinstance(value, str):
+        return path or "body" if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            key_path = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return key_path
+            found = _nul_in(item, key_path)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_in(item, f"{path}.{index}" if path else str(index))
+            if found:
+                return found
+    return None
+
+
+class RequestHygieneMiddleware:
+    """Transport-level rules every endpoint would otherwise have to repeat.
+
+    * A NUL character in a query parameter or in a JSON string is refused with 400
+      ``invalid_input`` (PostgreSQL cannot store it; no person types it). Page forms already
+      refuse it through Django's own validator.
+    * Under ``/api/`` every refusal is JSON ``{code, message, field}``, including an unknown
+      path (404) and a wrong method (405) that never reach an API route.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        is_api = request.path.startswith(API_PREFIX)
+        field = self._nul_field(request, is_api=is_api)
+        if field is not None:
+            return self._refuse_nul(request, field, is_api=is_api)
+        response = self.get_response(request)
+        if is_api and response.status_code in (404, 405) and not self._is_json(response):
+            response = self._json_refusal(response)
+        return response
+
+    @staticmethod
+    def _is_json(response: HttpResponse) -> bool:
+        return str(response.get("Content-Type", "")).startswith("application/json")
+
+    @staticmethod
+    def _nul_field(request: HttpRequest, *, is_api: bool) -> str | None:
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                return key.replace("\x00", "")
+        content_type = request.content_type or ""
+        if is_api and request.method in ("POST", "PUT", "PATCH") and content_type.endswith("json"):
+            try:
+                body = request.body
+            except RequestDataTooBig:
+                return None  # the API answers 413 itself
+            if b"\\u0000" not in body and b"\x00" not in body:
+                return None
+            try:
+                return _nul_in(json.loads(body)) or None
+            except (ValueError, UnicodeDecodeError):
+                return None  # not JSON: the API answers invalid_json itself
+        return None
+
+    @staticmethod
+    def _refuse_nul(request: HttpRequest, field: str, *, is_api: bool) -> HttpResponse:
+        error = InvalidInput(_("The text contains a character that is not allowed."), field=field)
+        if is_api:
+            return JsonResponse(
+                {"code": error.code, "message": str(error.message), "field": field}, status=400
+            )
+        return render(request, "core/error.html", {"error": error}, status=400)
+
+    @staticmethod
+    def _json_refusal(response: HttpResponse) -> HttpResponse:
+        if response.status_code == 404:
+            code, message = "not_found", _("Not found.")
+        else:
+            code, message = "method_not_allowed", _("This method is not allowed here.")
+        refusal = JsonResponse(
+            {"code": code, "message": str(message), "field": None}, status=response.status_code
+        )
+        if response.has_header("Allow"):
+            refusal["Allow"] = response["Allow"]
+        return refusal

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 from django.core.cache import cache
@@ -24,6 +25,11 @@ def hit(bucket: str, *, limit: int, window: int) -> int:
     return count
 
 
-def once_per(bucket: str, *, seconds: int) -> bool:
-    """True the first time in ``seconds``; False while the bucket is still warm."""
-    return bool(cache.add(f"once:{bucket}", 1, timeout=seconds))
+def once_per(bucket: str, *, seconds: int) -> int:
+    """0 the first time in ``seconds``; while the bucket is still warm, the seconds left to wait."""
+    now = time.time()
+    if cache.add(f"once:{bucket}", now + seconds, timeout=seconds):
+        return 0
+    until = cache.get(f"once:{bucket}")
+    left = math.ceil(float(until) - now) if isinstance(until, int | float) else seconds
+    return min(max(left, 1), seconds)

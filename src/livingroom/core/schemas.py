@@ -1,4 +1,9 @@
+from typing import Annotated
+
 from ninja import Schema
+from pydantic import Field
+
+from livingroom.core.validators import MAX_DB_ID
 
 
 class ErrorOut(Schema):
@@ -7,3 +12,7 @@ class ErrorOut(Schema):
     code: str
     message: str
     field: str | None = None
+
+
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+"""A row id sent by a client: bounded so that no database ever sees a number it cannot hold."""

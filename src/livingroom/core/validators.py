@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
@@ -99,3 +100,23 @@ def normalize_uscc(raw: str, *, field: str = "uscc") -> str:
         raise InvalidInput(
             _("Enter a valid unified social credit code."), code="invalid_uscc", field=field
         ) from exc
+
+
+MAX_DB_ID = 2**63 - 1  # the largest value a bigint primary key can hold on any supported database
+
+
+def parse_id(value: str | None) -> int | None:
+    """A row id from a query string (``?street=12``), or None when absent, malformed or out of range."""
+    text = (value or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_DB_ID else None
+
+
+def search_text(raw: str | None, *, max_length: int = 50) -> str:
+    """What a search box sent, made safe to query with: full-width letters and digits folded
+    (NFKC), control characters (NUL among them) dropped, trimmed and shortened."""
+    text = unicodedata.normalize("NFKC", raw or "")
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
+    return text.strip()[:max_length]

@@ -12,7 +12,7 @@ from livingroom.core.errors import NotAuthenticated
 from livingroom.core.masking import mask_certificate
 from livingroom.core.middleware import client_ip
 from livingroom.core.permissions import staff_scope_of
-from livingroom.core.schemas import ErrorOut
+from livingroom.core.schemas import DbId, ErrorOut
 from livingroom.people import selectors, services
 from livingroom.people.auth import acting_user
 from livingroom.people.models import ApiToken, EligibilityVerification, Resident, User
@@ -280,7 +280,7 @@ def staff_residents(request: HttpRequest, q: str = "", limit: int = 50) -> list[
 
 
 @staff_router.get("/residents/{resident_id}", response={200: ResidentOut, 404: ErrorOut})
-def staff_resident(request: HttpRequest, resident_id: int) -> ResidentOut:
+def staff_resident(request: HttpRequest, resident_id: DbId) -> ResidentOut:
     return _resident_out(selectors.resident_for_staff(staff_scope_of(request), resident_id))
 
 
@@ -289,7 +289,7 @@ def staff_resident(request: HttpRequest, resident_id: int) -> ResidentOut:
     response={200: RevealOut, 403: ErrorOut, 404: ErrorOut},
     summary="Show the full ID number (audited)",
 )
-def staff_reveal(request: HttpRequest, resident_id: int, payload: RevealIn) -> RevealOut:
+def staff_reveal(request: HttpRequest, resident_id: DbId, payload: RevealIn) -> RevealOut:
     scope = staff_scope_of(request)
     resident = selectors.resident_for_staff(scope, resident_id)
     number = services.resident_reveal_id_number(
@@ -306,7 +306,7 @@ def staff_reveal(request: HttpRequest, resident_id: int, payload: RevealIn) -> R
     response={201: VerificationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="Verify an eligibility (rider, disabled, low income, park worker)",
 )
-def staff_verify(request: HttpRequest, resident_id: int, payload: VerificationIn) -> Status[VerificationOut]:
+def staff_verify(request: HttpRequest, resident_id: DbId, payload: VerificationIn) -> Status[VerificationOut]:
     scope = staff_scope_of(request)
     resident = selectors.resident_for_staff(scope, resident_id)
     v = services.eligibility_verify(

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from livingroom.core.errors import InvalidInput, NotFound
 from livingroom.core.scopes import StaffScope
-from livingroom.core.validators import normalize_phone
+from livingroom.core.validators import normalize_phone, search_text
 from livingroom.people.models import EligibilityVerification, Resident, User, id_number_index, phone_index
 
 ELDERLY_BANDS = ((80, "elderly_80"), (70, "elderly_70"), (60, "elderly_60"))
@@ -64,17 +64,17 @@ def resident_search(scope: StaffScope, q: str, *, limit: int = 50) -> QuerySet[R
     """By name, pinyin initials (``zs``), full pinyin, the last 4 digits of a phone, a whole phone
     or a whole ID number."""
     qs = residents_for_staff(scope)
-    q = (q or "").strip()
+    q = search_text(q, max_length=60)
     if not q:
         return qs.order_by("-created_at")[:limit]
-    if re.fullmatch(r"\d{4}", q):
+    if re.fullmatch(r"[0-9]{4}", q):
         qs = qs.filter(user__phone_tail=q)
-    elif re.fullmatch(r"\+?[\d\s-]{11,16}", q):
+    elif re.fullmatch(r"\+?[0-9 -]{11,16}", q):
         try:
             qs = qs.filter(user__phone_hash=phone_index(normalize_phone(q)))
         except InvalidInput:
             qs = qs.none()
-    elif re.fullmatch(r"\d{17}[\dXx]", q):
+    elif re.fullmatch(r"[0-9]{17}[0-9Xx]", q):
         qs = qs.filter(id_number_hash=id_number_index(q.upper()))
     elif re.fullmatch(r"[A-Za-z]{1,30}", q):
         low = q.lower()

@@ -11,6 +11,7 @@ import hashlib
 import re
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,8 +69,9 @@ def sms_code_request(*, phone: str, ip: str | None) -> SmsCodeIssued:
     number = normalize_phone(phone)
     h = phone_index(number)
     ratelimit.hit(f"sms-ip:{ip or '-'}", limit=settings.LIVINGROOM_SMS_PER_IP_PER_HOUR, window=3600)
-    if not ratelimit.once_per(f"sms-phone:{h}", seconds=settings.LIVINGROOM_SMS_RESEND_SECONDS):
-        raise errors.SmsResendTooSoon()
+    wait = ratelimit.once_per(f"sms-phone:{h}", seconds=settings.LIVINGROOM_SMS_RESEND_SECONDS)
+    if wait:
+        raise errors.SmsResendTooSoon(retry_after=wait)
     ratelimit.hit(f"sms-phone-day:{h}", limit=settings.LIVINGROOM_SMS_PER_PHONE_PER_DAY, window=86400)
     code = f"{secrets.randbelow(10**6):06d}"
     now = timezone.now()
@@ -99,8 +101,9 @@ def sms_code_request(*, phone: str, ip: str | None) -> SmsCodeIssued:
 def resident_login_with_sms(*, phone: str, code: str) -> User:
     """Checks a code (at most 5 tries, 5 minutes, once) and returns the phone's user, created if new."""
     number = normalize_phone(phone)
-    code = (code or "").strip()
-    if not re.fullmatch(r"\d{6}", code):
+    # Chinese input methods often type full-width digits (１２３４５６): NFKC makes them ASCII.
+    code = unicodedata.normalize("NFKC", code or "").strip()
+    if not re.fullmatch(r"[0-9]{6}", code):
         raise InvalidInput(_("The verification code has 6 digits."), code="sms_code_invalid", field="code")
     h = phone_index(number)
     now = timezone.now()
@@ -144,7 +147,8 @@ _DUMMY_PASSWORD = make_password("not-a-real-password-" + secrets.token_hex(8))
 
 def _totp_step(user: User, code: str) -> int | None:
     """The time step the code belongs to (±1 step of drift), or None."""
-    if not user.totp_secret or not re.fullmatch(r"\d{6}", code or ""):
+    code = unicodedata.normalize("NFKC", code or "").strip()
+    if not user.totp_secret or not re.fullmatch(r"[0-9]{6}", code):
         return None
     totp = pyotp.TOTP(user.totp_secret)
     now = int(time.time())

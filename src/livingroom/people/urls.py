@@ -13,6 +13,6 @@ urlpatterns = [
     path("me/pass/qr/", views.resident_pass_qr, name="pass-qr"),
     path("console/login/", views.console_login, name="console-login"),
     path("console/residents/", views.console_residents, name="console-residents"),
-    path("console/residents/<int:resident_id>/", views.console_resident, name="console-resident"),
+    path("console/residents/<id:resident_id>/", views.console_resident, name="console-resident"),
     path("dev/sms/", views.dev_sms_outbox, name="dev-sms"),
 ]

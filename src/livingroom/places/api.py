@@ -12,7 +12,7 @@ from django.utils import timezone
 from ninja import Router, Schema
 
 from livingroom.core.permissions import staff_scope_of
-from livingroom.core.schemas import ErrorOut
+from livingroom.core.schemas import DbId, ErrorOut
 from livingroom.places import selectors
 from livingroom.places.models import Center
 
@@ -158,7 +158,7 @@ def list_streets(request: HttpRequest) -> list[StreetOut]:
     "/centers", response=list[CenterSummary], summary="Service centers (filter by sub-district, community)"
 )
 def list_centers(
-    request: HttpRequest, street: int | None = None, community: int | None = None, q: str = ""
+    request: HttpRequest, street: DbId | None = None, community: DbId | None = None, q: str = ""
 ) -> list[CenterSummary]:
     centers = selectors.public_centers(street_id=street, community_id=community, q=q[:50])
     return [CenterSummary(**_summary(c)) for c in centers]
@@ -169,13 +169,13 @@ def list_centers(
     response={200: CenterDetail, 404: ErrorOut},
     summary="A center: opening hours, spaces, facilities, areas",
 )
-def get_center(request: HttpRequest, center_id: int) -> CenterDetail:
+def get_center(request: HttpRequest, center_id: DbId) -> CenterDetail:
     return _detail(selectors.center_detail(center_id), staff=False)
 
 
 @staff_router.get("/centers", response=list[StaffCenterRow], summary="Centers in scope with floor areas")
 def staff_centers(
-    request: HttpRequest, street: int | None = None, q: str = "", sort: str = "community"
+    request: HttpRequest, street: DbId | None = None, q: str = "", sort: str = "community"
 ) -> list[StaffCenterRow]:
     rows: Iterable[Any] = selectors.centers_for_staff(
         staff_scope_of(request), street_id=street, q=q[:50], sort=sort
@@ -197,5 +197,5 @@ def staff_centers(
 @staff_router.get(
     "/centers/{center_id}", response={200: CenterDetail, 404: ErrorOut}, summary="A center in scope"
 )
-def staff_center(request: HttpRequest, center_id: int) -> CenterDetail:
+def staff_center(request: HttpRequest, center_id: DbId) -> CenterDetail:
     return _detail(selectors.center_for_staff(staff_scope_of(request), center_id), staff=True)  # type: ignore[attr-defined]

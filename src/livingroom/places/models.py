@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from livingroom.core.pii import EncryptedTextField
 
-street_code_validator = RegexValidator(r"^\d{9}$", _("A sub-district code has 9 digits."))
-community_code_validator = RegexValidator(r"^\d{12}$", _("A community code has 12 digits."))
+street_code_validator = RegexValidator(r"^[0-9]{9}$", _("A sub-district code has 9 digits."))
+community_code_validator = RegexValidator(r"^[0-9]{12}$", _("A community code has 12 digits."))
 
 
 class Street(models.Model):
@@ -36,7 +36,7 @@ class Street(models.Model):
         verbose_name = _("sub-district")
         verbose_name_plural = _("sub-districts")
         constraints = [
-            models.CheckConstraint(condition=Q(code__regex=r"^\d{9}$"), name="street_code_9_digits")
+            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{9}$"), name="street_code_9_digits")
         ]
 
     def __str__(self) -> str:
@@ -59,7 +59,7 @@ class Community(models.Model):
         verbose_name = _("community")
         verbose_name_plural = _("communities")
         constraints = [
-            models.CheckConstraint(condition=Q(code__regex=r"^\d{12}$"), name="community_code_12_digits")
+            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{12}$"), name="community_code_12_digits")
         ]
 
     def __str__(self) -> str:

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from livingroom.core.errors import NotFound
 from livingroom.core.scopes import StaffScope
+from livingroom.core.validators import search_text
 from livingroom.places.models import Center, Community, Facility, OpeningHours, Space, Street
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=10, decimal_places=1))
@@ -89,6 +90,7 @@ def public_centers(
     *, street_id: int | None = None, community_id: int | None = None, q: str = ""
 ) -> QuerySet[Center]:
     qs = Center.objects.select_related("community__street")
+    q = search_text(q)
     if street_id:
         qs = qs.filter(community__street_id=street_id)
     if community_id:
@@ -96,6 +98,11 @@ def public_centers(
     if q:
         qs = qs.filter(Q(name__contains=q) | Q(community__name__contains=q) | Q(address__contains=q))
     return qs.order_by("community__code")
+
+
+def home_center_id(community_id: int) -> int | None:
+    """The id of a community's center, or None while the community has none yet."""
+    return Center.objects.filter(community_id=community_id).values_list("pk", flat=True).first()
 
 
 def center_detail(center_id: int, *, queryset: QuerySet[Center] | None = None) -> Center:
@@ -156,6 +163,7 @@ def centers_for_staff(
     """Centers in scope with their areas today and, where renovated, the office share the day before."""
     day = on or timezone.localdate()
     qs = scope.filter(Center.objects.select_related("community__street"), community="community", center="")
+    q = search_text(q)
     if street_id:
         qs = qs.filter(community__street_id=street_id)
     if q:

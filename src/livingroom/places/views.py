@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,18 +14,12 @@ from django.utils.translation import gettext as _
 from livingroom.core.excel import xlsx_response
 from livingroom.core.formatting import format_date, format_percent
 from livingroom.core.permissions import resident_required, staff_required, staff_scope_of
+from livingroom.core.validators import parse_id
 from livingroom.places import selectors
 
 
 def _weekday_names() -> list[str]:
     return [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 def _hours_by_day(center) -> list[tuple[str, list]]:  # type: ignore[no-untyped-def]
@@ -49,7 +44,7 @@ def _center_context(center, *, staff: bool) -> dict:  # type: ignore[no-untyped-
 
 
 def center_list(request: HttpRequest) -> HttpResponse:
-    street_id = _int_or_none(request.GET.get("street"))
+    street_id = parse_id(request.GET.get("street"))
     q = request.GET.get("q", "")[:50]
     return render(
         request,
@@ -79,7 +74,13 @@ def my_center(request: HttpRequest) -> HttpResponse:
     resident = getattr(request.user, "resident", None)
     if resident is None:
         return redirect("people:profile")
-    return redirect("places:center", center_id=resident.home_community.center.pk)
+    center_id = selectors.home_center_id(resident.home_community_id)
+    if center_id is None:
+        messages.info(
+            request, _("Your community has no service center yet. Any center in the district welcomes you.")
+        )
+        return redirect("places:centers")
+    return redirect("places:center", center_id=center_id)
 
 
 # --- console ----------------------------------------------------------------------------------
@@ -101,7 +102,7 @@ def console_centers(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "community")
     if sort.lstrip("-") not in SORTABLE:
         sort = "community"
-    street_id = _int_or_none(request.GET.get("street"))
+    street_id = parse_id(request.GET.get("street"))
     q = request.GET.get("q", "")[:50]
     rows: list[Any] = list(selectors.centers_for_staff(scope, street_id=street_id, q=q, sort=sort))
     if request.GET.get("format") == "xlsx":

@@ -16,6 +16,7 @@ from livingroom.places.selectors import (
     center_areas,
     center_detail,
     centers_for_staff,
+    home_center_id,
     public_centers,
     streets,
 )
@@ -25,12 +26,13 @@ from livingroom.web.context_processors import ELDERLY_COOKIE
 def home(request: HttpRequest) -> HttpResponse:
     resident = resident_of(request.user) if request.user.is_authenticated else None  # type: ignore[arg-type]
     context: dict = {"resident": resident}
+    center_id = home_center_id(resident.home_community_id) if resident is not None else None
     if resident is not None:
-        center = center_detail(resident.home_community.center.pk)
-        context.update(
-            center=center, areas=center_areas(center), eligibilities=resident_eligibilities(resident)
-        )
-    else:
+        context["eligibilities"] = resident_eligibilities(resident)
+    if center_id is not None:
+        center = center_detail(center_id)
+        context.update(center=center, areas=center_areas(center))
+    if center_id is None:
         context["street_list"] = streets().annotate(n=Count("communities"))
         context["featured"] = public_centers().filter(renovated_on__isnull=False)[:6]
     return render(request, "web/home.html", context)
