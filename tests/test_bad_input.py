@@ -7,12 +7,10 @@ no row, no audit event, no SMS, no pass use.
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import json
 import re
 import time
-from collections.abc import Iterator
 
 import pytest
 from django.core.cache import cache
@@ -30,7 +28,6 @@ from livingroom.core.validators import parse_id_number
 from livingroom.people import passes, services
 from livingroom.people.models import (
     ApiToken,
-    EligibilityVerification,
     PassUse,
     Resident,
     SmsCode,
@@ -44,66 +41,19 @@ from tests.conftest import Api, console_client, resident_api, staff_api
 from tests.factories import (
     CommunityFactory,
     ResidentFactory,
-    StreetFactory,
     UserFactory,
     device_for,
     make_id_number,
     staff_with_role,
 )
+from tests.invariants import assert_error, nothing_changes
 
 PHONE = "13900002222"
 MIB = 1024 * 1024
 DEVICE_PATH = "/devices/passes/verify"
 
 
-@pytest.fixture(autouse=True)
-def _short_codes():
-    """StreetFactory's code outgrows its 9 digits after 100 streets in one process; the sequences
-    start again for each test (the database is rolled back anyway)."""
-    StreetFactory.reset_sequence()
-    CommunityFactory.reset_sequence()
-
-
 # --- helpers ---------------------------------------------------------------------------------------
-
-COUNTED = (
-    AuditEvent,
-    Resident,
-    EligibilityVerification,
-    PassUse,
-    SmsCode,
-    SmsOutbox,
-    ApiToken,
-    User,
-    RequestNonce,
-)
-
-
-def snapshot(ignore: tuple[str, ...] = ()) -> dict:
-    state: dict = {m.__name__: m.objects.count() for m in COUNTED if m.__name__ not in ignore}
-    state["residents"] = list(
-        Resident.objects.order_by("pk").values_list("pk", "id_number_hash", "home_community_id", "real_name")
-    )
-    state["sms attempts"] = list(SmsCode.objects.order_by("pk").values_list("attempts", "consumed_at"))
-    return state
-
-
-@contextlib.contextmanager
-def nothing_changes(ignore: tuple[str, ...] = ()) -> Iterator[None]:
-    before = snapshot(ignore)
-    yield
-    assert snapshot(ignore) == before
-
-
-def assert_error(response, status: int, code: str, field: str | None = "-") -> dict:
-    assert response.status_code == status, response.content[:400]
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"code", "message", "field"} and body["message"], body
-    assert body["code"] == code, body
-    if field != "-":
-        assert body["field"] == field, body
-    return body
 
 
 def with_check_digit(body17: str) -> str:

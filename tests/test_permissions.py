@@ -25,15 +25,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from openpyxl import load_workbook
 
 from livingroom.core import signing
-from livingroom.core.models import AuditEvent, RequestNonce
+from livingroom.core.models import AuditEvent
 from livingroom.people import services
 from livingroom.people.models import (
     ApiToken,
     EligibilityVerification,
     PassUse,
     Resident,
-    SmsCode,
-    SmsOutbox,
     StaffRole,
     User,
 )
@@ -42,13 +40,12 @@ from livingroom.places.models import Device
 from tests.conftest import Api, console_client, resident_api, staff_api, totp_now
 from tests.factories import (
     STAFF_PASSWORD,
-    CommunityFactory,
     ResidentFactory,
     SpaceFactory,
-    StreetFactory,
     device_for,
     make_id_number,
 )
+from tests.invariants import snapshot
 
 # --- roles and what each may see -----------------------------------------------------------------
 
@@ -97,14 +94,6 @@ class World:
         if role == "other_resident":
             return self.residents[2].user
         return self.roles.get(role)
-
-
-@pytest.fixture(autouse=True)
-def _short_codes():
-    """StreetFactory's code outgrows its 9 digits after 100 streets in one process; this table makes
-    hundreds of worlds, so the sequences start again for each (the database is rolled back anyway)."""
-    StreetFactory.reset_sequence()
-    CommunityFactory.reset_sequence()
 
 
 NAMES = (("张三", "zhangsan", "zs"), ("李四", "lisi", "ls"), ("王五", "wangwu", "ww"))
@@ -166,28 +155,6 @@ def browser_as(role: str, w: World) -> Client:
 
 
 # --- what must not change when a request is refused ------------------------------------------------
-
-COUNTED = (
-    AuditEvent,
-    Resident,
-    EligibilityVerification,
-    PassUse,
-    SmsCode,
-    SmsOutbox,
-    ApiToken,
-    User,
-    RequestNonce,
-)
-
-
-def snapshot() -> dict[str, Any]:
-    state: dict[str, Any] = {m.__name__: m.objects.count() for m in COUNTED}
-    state["revoked tokens"] = ApiToken.objects.filter(revoked_at__isnull=False).count()
-    state["residents"] = list(
-        Resident.objects.order_by("pk").values_list("pk", "id_number_hash", "home_community_id", "real_name")
-    )
-    return state
-
 
 # --- expected answers ------------------------------------------------------------------------------
 
