@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from livingroom.booking import api as booking_api
 from livingroom.core.errors import DomainError
 from livingroom.people import api as people_api
 from livingroom.people.auth import staff_auth, user_auth
@@ -113,9 +114,18 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     )
 
 
+@api.get("/health", summary="Liveness: the cheapest answer the server gives (no database)", tags=["health"])
+def health(request: HttpRequest) -> dict[str, str]:
+    return {"status": "ok"}
+
+
 api.add_router("/auth", people_api.auth_router)
 api.add_router("/", people_api.me_router, auth=user_auth)
 api.add_router("/", places_api.public_router)
 api.add_router("/staff", places_api.staff_router, auth=staff_auth)
 api.add_router("/staff", people_api.staff_router, auth=staff_auth)
 api.add_router("/devices", people_api.device_router, auth=device_auth)
+api.add_router("/", booking_api.public_router)
+api.add_router("/", booking_api.resident_router, auth=user_auth)
+api.add_router("/", booking_api.device_router, auth=device_auth)
+api.add_router("/staff", booking_api.staff_router, auth=staff_auth)

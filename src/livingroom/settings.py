@@ -26,6 +26,11 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -58,6 +63,8 @@ INSTALLED_APPS = [
     "livingroom.core",
     "livingroom.places",
     "livingroom.people",
+    "livingroom.notices",
+    "livingroom.booking",
     "livingroom.web",
 ]
 
@@ -196,6 +203,10 @@ LIVINGROOM_API_TOKEN_TTL = 30 * 24 * 3600
 LIVINGROOM_STAFF_API_TOKEN_TTL = 8 * 3600
 LIVINGROOM_PASS_TTL = 60
 LIVINGROOM_DEVICE_SIGNATURE_WINDOW = 5 * 60
+# Bookings: this many no-shows within the period suspend booking for this many days.
+LIVINGROOM_NO_SHOW_LIMIT = env_int("LIVINGROOM_NO_SHOW_LIMIT", 3)
+LIVINGROOM_NO_SHOW_PERIOD_DAYS = env_int("LIVINGROOM_NO_SHOW_PERIOD_DAYS", 30)
+LIVINGROOM_NO_SHOW_SUSPENSION_DAYS = env_int("LIVINGROOM_NO_SHOW_SUSPENSION_DAYS", 7)
 LIVINGROOM_IDEMPOTENCY_TTL = 24 * 3600
 LIVINGROOM_DEMO_HINTS = env_bool("LIVINGROOM_DEMO_HINTS", DEBUG)
 

@@ -26,6 +26,8 @@ class StaffScope:
     desk_community_ids: frozenset[int] = field(default_factory=frozenset)
     # Partner organisations see the centers they work in, never residents.
     partner_center_ids: frozenset[int] = field(default_factory=frozenset)
+    # The partner organisations the user acts for (bookings and series in their name).
+    organization_ids: frozenset[int] = field(default_factory=frozenset)
     can_see_residents: bool = False
 
     def filter(

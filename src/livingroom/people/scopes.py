@@ -26,6 +26,7 @@ def staff_scope(user: User) -> StaffScope | None:
     community_ids: set[int] = set()
     desk_ids: set[int] = set()
     partner_centers: set[int] = set()
+    organization_ids: set[int] = set()
     street_ids: set[int] = set()
     for role in roles:
         if role.role == StaffRole.Role.DISTRICT_OFFICIAL:
@@ -43,6 +44,7 @@ def staff_scope(user: User) -> StaffScope | None:
                 community_ids.add(community_id)
                 desk_ids.add(community_id)
         elif role.role == StaffRole.Role.PARTNER_STAFF and role.organization_id:
+            organization_ids.add(role.organization_id)
             partner_centers.update(
                 Center.objects.filter(organizations=role.organization_id).values_list("id", flat=True)
             )
@@ -55,5 +57,6 @@ def staff_scope(user: User) -> StaffScope | None:
         community_ids=frozenset(community_ids),
         desk_community_ids=frozenset(desk_ids),
         partner_center_ids=frozenset(partner_centers),
+        organization_ids=frozenset(organization_ids),
         can_see_residents=district or any(r.role in RESIDENT_ROLES for r in roles),
     )

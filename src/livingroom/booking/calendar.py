@@ -1,0 +1,154 @@
+"""The time rules of a space: when it is open, its slot grid, how far ahead it opens.
+
+Shared by services (to refuse a booking) and selectors (to show free slots), so that the page
+never offers what the service would refuse. Times are aware datetimes; days are local
+(Asia/Shanghai) dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import timezone
+
+from livingroom.booking.models import Booking, BookingRules, BookingSuspension, Closure, SpaceHours
+from livingroom.people.models import EligibilityVerification, Resident
+from livingroom.people.selectors import resident_eligibilities
+from livingroom.places.models import OpeningHours, Space
+
+Period = tuple[dt.datetime, dt.datetime]
+
+
+def local_tz() -> dt.tzinfo:
+    return timezone.get_default_timezone()
+
+
+def local_day(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment, local_tz()).date()
+
+
+def at(day: dt.date, time: dt.time) -> dt.datetime:
+    return dt.datetime.combine(day, time, tzinfo=local_tz())
+
+
+@dataclass
+class SpaceCalendar:
+    """Opening hours and closures of one space, loaded once for a range of days."""
+
+    space: Space
+    rules: BookingRules
+    hours: dict[int, list[tuple[dt.time, dt.time]]]
+    closures: list[Closure]
+
+    @classmethod
+    def load(cls, space: Space, rules: BookingRules) -> SpaceCalendar:
+        own = list(SpaceHours.objects.filter(space=space).values_list("weekday", "opens", "closes"))
+        rows: Iterable[tuple[int, dt.time, dt.time]] = own or list(
+            OpeningHours.objects.filter(center_id=space.center_id).values_list("weekday", "opens", "closes")
+        )
+        hours: dict[int, list[tuple[dt.time, dt.time]]] = {}
+        for weekday, opens, closes in rows:
+            hours.setdefault(weekday, []).append((opens, closes))
+        for periods in hours.values():
+            periods.sort()
+        closures = list(
+            Closure.objects.filter(Q(space__isnull=True) | Q(space=space), center_id=space.center_id)
+        )
+        return cls(space=space, rules=rules, hours=hours, closures=closures)
+
+    def closure_on(self, day: dt.date) -> Closure | None:
+        return next((c for c in self.closures if c.starts_on <= day <= c.ends_on), None)
+
+    def periods(self, day: dt.date) -> list[Period]:
+        """Opening periods of the day, empty when closed or the space is not in use."""
+        if self.closure_on(day) is not None or not self.space.in_use_on(day):
+            return []
+        return [(at(day, o), at(day, c)) for o, c in self.hours.get(day.weekday(), [])]
+
+    def slots(self, day: dt.date) -> list[Period]:
+        step = dt.timedelta(minutes=self.rules.slot_minutes)
+        out = []
+        for start, end in self.periods(day):
+            t = start
+            while t + step <= end:
+                out.append((t, t + step))
+                t += step
+        return out
+
+    def period_containing(self, starts_at: dt.datetime, ends_at: dt.datetime) -> Period | None:
+        for start, end in self.periods(local_day(starts_at)):
+            if start <= starts_at and ends_at <= end:
+                return (start, end)
+        return None
+
+    def aligned(self, period: Period, starts_at: dt.datetime, ends_at: dt.datetime) -> bool:
+        step = self.rules.slot_minutes * 60
+        offset = (starts_at - period[0]).total_seconds()
+        length = (ends_at - starts_at).total_seconds()
+        return offset % step == 0 and length % step == 0
+
+    def last_bookable_day(self, now: dt.datetime) -> dt.date:
+        """Days up to ``horizon_days`` ahead; the last one opens at ``release_time`` if set."""
+        local_now = timezone.localtime(now, local_tz())
+        last = local_now.date() + dt.timedelta(days=self.rules.horizon_days)
+        if self.rules.release_time is not None and local_now.time() < self.rules.release_time:
+            last -= dt.timedelta(days=1)
+        return last
+
+    def opens_for_booking_at(self, day: dt.date) -> dt.datetime:
+        """When ``day`` becomes bookable."""
+        first = day - dt.timedelta(days=self.rules.horizon_days)
+        return at(first, self.rules.release_time or dt.time(0, 0))
+
+
+def active_or_held(now: dt.datetime) -> Q:
+    """Bookings that hold their time: active ones, except a resident's booking whose check-in
+    window has passed unused (it is being released as a no-show)."""
+    return Q(status__in=Booking.ACTIVE) & ~Q(
+        status=Booking.Status.CONFIRMED, kind=Booking.Kind.RESIDENT, checkin_closes_at__lt=now
+    )
+
+
+def eligible(rules: BookingRules, space: Space, resident: Resident) -> bool:
+    audience = rules.audience
+    if audience == BookingRules.Audience.EVERYONE:
+        return True
+    if audience == BookingRules.Audience.COMMUNITY:
+        return resident.home_community_id == space.center.community_id
+    kinds = {e.kind for e in resident_eligibilities(resident)}
+    if audience == BookingRules.Audience.DISABLED:
+        return EligibilityVerification.Kind.DISABLED in kinds
+    if audience == BookingRules.Audience.PARK_WORKERS:
+        return EligibilityVerification.Kind.PARK_WORKER in kinds
+    return False
+
+
+def active_suspension(resident: Resident, now: dt.datetime | None = None) -> BookingSuspension | None:
+    now = now or timezone.now()
+    return (
+        BookingSuspension.objects.filter(
+            resident=resident, starts_at__lte=now, ends_at__gt=now, lifted_at__isnull=True
+        )
+        .order_by("-ends_at")
+        .first()
+    )
+
+
+def week_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    monday = day - dt.timedelta(days=day.weekday())
+    return at(monday, dt.time(0, 0)), at(monday + dt.timedelta(days=7), dt.time(0, 0))
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    return at(day, dt.time(0, 0)), at(day + dt.timedelta(days=1), dt.time(0, 0))
+
+
+def when_label(starts_at: dt.datetime, ends_at: dt.datetime) -> str:
+    """``2026-11-28 09:00–11:00`` in local time."""
+    s, e = timezone.localtime(starts_at, local_tz()), timezone.localtime(ends_at, local_tz())
+    if s.date() == e.date():
+        return f"{s:%Y-%m-%d %H:%M}–{e:%H:%M}"
+    return f"{s:%Y-%m-%d %H:%M}–{e:%Y-%m-%d %H:%M}"

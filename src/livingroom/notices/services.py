@@ -1,0 +1,52 @@
+"""Sending notices. ``notice_send`` writes the message list entry and, if asked, an SMS after commit."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from livingroom.core.masking import mask_phone
+from livingroom.notices import catalogue
+from livingroom.notices.models import Notice
+from livingroom.people.models import User
+from livingroom.people.sms import SmsDeliveryError, get_backend
+
+logger = logging.getLogger(__name__)
+
+
+def notice_send(
+    *, user: User, kind: str, params: dict[str, Any], link: str = "", sms: bool = False
+) -> Notice:
+    notice = Notice.objects.create(user=user, kind=kind, params=params, link=link[:200])
+    if sms and user.phone:
+        transaction.on_commit(lambda: _deliver_sms(notice.pk))
+    return notice
+
+
+def _deliver_sms(notice_id: int) -> None:
+    """Runs after the transaction that created the notice has committed; a failure is logged, never
+    undoes the booking or payment that caused it."""
+    notice = Notice.objects.select_related("user").filter(pk=notice_id, sms_sent_at__isnull=True).first()
+    if notice is None or not notice.user.phone:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        title, body = catalogue.render(notice.kind, notice.params)
+        message = _("[Living Room] %(title)s: %(body)s") % {"title": title, "body": body}
+    try:
+        get_backend().send(notice.user.phone, message)
+    except SmsDeliveryError:
+        logger.warning("SMS to %s for notice %s failed", mask_phone(notice.user.phone), notice.pk)
+        return
+    Notice.objects.filter(pk=notice.pk).update(sms_sent_at=timezone.now())
+
+
+def notices_mark_read(*, user: User, notice_ids: list[int] | None = None) -> int:
+    qs = Notice.objects.filter(user=user, read_at__isnull=True)
+    if notice_ids is not None:
+        qs = qs.filter(pk__in=notice_ids)
+    return qs.update(read_at=timezone.now())
