@@ -30,6 +30,9 @@ run: install
 	$(BIN)/livingroom migrate --noinput
 	$(BIN)/livingroom load_demo --if-empty
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	@# The booking clock (no-show release, reminders) runs beside the server and stops with it.
+	trap 'kill 0' EXIT INT TERM; \
+	$(BIN)/livingroom booking_tick --loop 60 & \
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/livingroom runserver $(HOST):$(PORT)
 
 serve: install

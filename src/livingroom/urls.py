@@ -13,4 +13,6 @@ urlpatterns = [
     path("", include("livingroom.web.urls")),
     path("", include("livingroom.people.urls")),
     path("", include("livingroom.places.urls")),
+    path("", include("livingroom.booking.urls")),
+    path("", include("livingroom.notices.urls")),
 ]

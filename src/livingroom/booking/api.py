@@ -21,7 +21,7 @@ from livingroom.places.devices import device_of
 
 public_router = Router(tags=["bookings"])
 resident_router = Router(tags=["bookings"])
-device_router = Router(tags=["devices"])
+device_router = Router(tags=["devices: bookings"])
 staff_router = Router(tags=["staff: bookings"])
 
 Text200 = Field("", max_length=200)
@@ -124,7 +124,10 @@ class MyBookingsOut(Schema):
 
 def booking_out(b: Booking) -> BookingOut:
     rules: BookingRules | None = getattr(b.space, "booking_rules", None)
-    resident_booking = b.kind == Booking.Kind.RESIDENT and rules is not None
+    opens = cancel_until = None
+    if b.kind == Booking.Kind.RESIDENT and rules is not None:
+        opens = b.starts_at - dt.timedelta(minutes=rules.checkin_opens_minutes)
+        cancel_until = b.starts_at - dt.timedelta(minutes=rules.cancel_cutoff_minutes)
     return BookingOut(
         id=b.pk,
         kind=b.kind,
@@ -137,13 +140,9 @@ def booking_out(b: Booking) -> BookingOut:
         unit=b.resource.label,
         starts_at=b.starts_at,
         ends_at=b.ends_at,
-        checkin_opens_at=b.starts_at - dt.timedelta(minutes=rules.checkin_opens_minutes)
-        if resident_booking
-        else None,  # type: ignore[union-attr]
+        checkin_opens_at=opens,
         checkin_closes_at=b.checkin_closes_at,
-        cancel_until=b.starts_at - dt.timedelta(minutes=rules.cancel_cutoff_minutes)
-        if resident_booking
-        else None,  # type: ignore[union-attr]
+        cancel_until=cancel_until,
         checked_in_at=b.checked_in_at,
         purpose=b.purpose,
         decision_reason=b.decision_reason,

@@ -22,6 +22,12 @@ from livingroom.places.models import OpeningHours, Space
 Period = tuple[dt.datetime, dt.datetime]
 
 
+def rules_of(space: Space) -> BookingRules:
+    """The booking rules of a bookable space (the reverse one-to-one, typed)."""
+    rules: BookingRules = space.booking_rules  # type: ignore[attr-defined]
+    return rules
+
+
 def local_tz() -> dt.tzinfo:
     return timezone.get_default_timezone()
 

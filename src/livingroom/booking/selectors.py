@@ -17,6 +17,7 @@ from livingroom.booking.calendar import (
     active_suspension,
     at,
     eligible,
+    rules_of,
 )
 from livingroom.booking.models import Booking, BookingRules, BookingSeries, BookingSuspension, Resource
 from livingroom.core.errors import InvalidInput, NotFound
@@ -102,7 +103,7 @@ def space_availability(
     """Every slot of every day in the range with the units still free in it."""
     now = now or timezone.now()
     start, end = parse_range(date_from, date_to)
-    rules = space.booking_rules
+    rules = rules_of(space)
     cal = SpaceCalendar.load(space, rules)
     units = units_of(space, residents_only=residents_only)
     range_start, range_end = at(start, dt.time(0, 0)), at(end + dt.timedelta(days=1), dt.time(0, 0))
@@ -180,7 +181,7 @@ def suspension_of(resident: Resident) -> BookingSuspension | None:
 
 
 def may_book(space: Space, resident: Resident | None) -> bool:
-    return resident is not None and eligible(space.booking_rules, space, resident)
+    return resident is not None and eligible(rules_of(space), space, resident)
 
 
 # --- staff --------------------------------------------------------------------------------------
@@ -374,7 +375,7 @@ def utilisation(
     out = []
     for space in spaces:
         units = part_counts.get(space.pk, 0) or 1
-        cal = SpaceCalendar.load(space, space.booking_rules)
+        cal = SpaceCalendar.load(space, rules_of(space))
         open_h = 0.0
         blocked_h = 0.0
         day = date_from
@@ -423,3 +424,20 @@ def suspensions_for_staff(scope: StaffScope) -> QuerySet[BookingSuspension]:
         community="resident__home_community",
         residents=True,
     ).filter(lifted_at__isnull=True, ends_at__gt=timezone.now())
+
+
+def free_units_for(
+    space: Space, starts_at: dt.datetime, ends_at: dt.datetime, *, now: dt.datetime | None = None
+) -> list[Resource]:
+    """Units residents may book that are free for the whole of ``[starts_at, ends_at)``."""
+    now = now or timezone.now()
+    held = list(
+        Booking.objects.filter(
+            active_or_held(now), space=space, starts_at__lt=ends_at, ends_at__gt=starts_at
+        ).values_list("resource_id", "whole_space")
+    )
+    if any(whole for _r, whole in held):
+        return []
+    taken = {r for r, _w in held}
+    units = units_of(space)
+    return [u for u in units if u.pk not in taken and not (u.whole_space and taken)]

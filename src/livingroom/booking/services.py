@@ -30,6 +30,7 @@ from livingroom.booking.calendar import (
     day_bounds,
     eligible,
     local_day,
+    rules_of,
     week_bounds,
     when_label,
 )
@@ -90,7 +91,9 @@ def _params(booking: Booking, **extra: str) -> dict[str, str]:
     return {
         "space": booking.space.name,
         "center": booking.space.center.name,
-        "unit": booking.resource.label,
+        "unit": f"#{booking.resource.label}"
+        if booking.resource.kind == Resource.Kind.SEAT
+        else booking.resource.label,
         "when": when_label(booking.starts_at, booking.ends_at),
         **extra,
     }
@@ -288,7 +291,7 @@ def booking_cancel(
             or booking.starts_at <= now
         ):
             raise errors.NotCancellable()
-        cutoff = booking.starts_at - dt.timedelta(minutes=booking.space.booking_rules.cancel_cutoff_minutes)
+        cutoff = booking.starts_at - dt.timedelta(minutes=rules_of(booking.space).cancel_cutoff_minutes)
         if booking.status == Booking.Status.CONFIRMED and now > cutoff:
             raise errors.CancelCutoffPassed(cutoff=cutoff.isoformat())
         _set_cancelled(booking, by=user, reason=reason, now=now)
@@ -314,7 +317,7 @@ def _check_in(booking: Booking, *, via: str, now: dt.datetime) -> Booking:
         if booking.status == Booking.Status.NO_SHOW:
             raise errors.CheckinClosed()
         raise errors.NotConfirmed()
-    rules = booking.space.booking_rules
+    rules = rules_of(booking.space)
     opens = booking.starts_at - dt.timedelta(minutes=rules.checkin_opens_minutes)
     if now < opens:
         raise errors.CheckinNotOpen(opens_at=opens.isoformat())
@@ -580,7 +583,9 @@ def space_block(
         raise NotFound(code="unit_not_found", field="resource_id")
     outcome = BlockOutcome(block=Booking())
     with transaction.atomic(durable=True):
-        in_way = Booking.objects.select_for_update(of=("self",)).filter(_overlapping(space.pk, starts_at, ends_at, now))
+        in_way = Booking.objects.select_for_update(of=("self",)).filter(
+            _overlapping(space.pk, starts_at, ends_at, now)
+        )
         if not target.whole_space:
             in_way = in_way.filter(Q(resource_id=target.pk) | Q(whole_space=True))
         for booking in in_way.select_related("resource", "resident__user", "space__center").order_by(
@@ -825,9 +830,9 @@ def booking_rules_set(*, scope: StaffScope, staff: User, space_id: int, **values
     if unknown:
         raise InvalidInput(code="invalid_input", field=sorted(unknown)[0])
     with transaction.atomic(durable=True):
-        rules = BookingRules.objects.select_for_update(of=("self",)).filter(space=space).first() or BookingRules(
+        rules = BookingRules.objects.select_for_update(of=("self",)).filter(
             space=space
-        )
+        ).first() or BookingRules(space=space)
         for key, value in values.items():
             setattr(rules, key, value)
         try:
@@ -870,7 +875,9 @@ def space_units_set(
     with transaction.atomic(durable=True):
         existing = {
             u.label: u
-            for u in Resource.objects.select_for_update(of=("self",)).filter(space=space).exclude(kind=Resource.Kind.ROOM)
+            for u in Resource.objects.select_for_update(of=("self",))
+            .filter(space=space)
+            .exclude(kind=Resource.Kind.ROOM)
         }
         keep = []
         for position, (kind, label, user) in enumerate(wanted, start=1):
@@ -1016,7 +1023,7 @@ def suspensions_apply(
     )
     for booking in released:
         with transaction.atomic(durable=True):
-            resident = Resident.objects.select_for_update(of=("self",)).get(pk=booking.resident_id)
+            resident = Resident.objects.select_for_update(of=("self",)).get(pk=booking.resident_id or 0)
             _notify(booking, "booking.released", sms=False)
             audit_log("booking.booking.released", obj=booking)
             count = Booking.objects.filter(

@@ -24,6 +24,7 @@ from livingroom.people.scopes import staff_scope
 from livingroom.places import services as place_services
 from livingroom.places.models import Center, Community, Facility, Organization, Space, Street
 from livingroom.web.demo import baoan
+from livingroom.web.demo.booking import load_booking
 
 DEMO_PASSWORD = "LivingRoom-2026"  # noqa: S105 - the documented demo password
 RENOVATION_DAY = dt.date(2024, 6, 1)
@@ -399,7 +400,8 @@ def load_demo(*, residents: int = 300, seed: int = 20241120) -> dict[str, object
     devices = _load_partners_and_devices()
     staff = _load_staff()
     _load_residents(rng, residents)
-    return {"staff": staff, "devices": devices}
+    bookings = load_booking(rng)
+    return {"staff": staff, "devices": devices, "bookings": bookings}
 
 
 def is_loaded() -> bool:

@@ -1,0 +1,200 @@
+"""Forms of the booking console. They parse and label; the services decide."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from livingroom.booking.models import BookingRules
+from livingroom.booking.services import RULE_FIELDS
+from livingroom.core.validators import MAX_DB_ID
+
+# (group label, [(value, label), ...]) as Django's grouped choices expect
+Choices = Sequence[tuple[Any, Any]]
+
+def _weekday_choices() -> list[tuple[int, Any]]:
+    return [
+        (0, _("Monday")),
+        (1, _("Tuesday")),
+        (2, _("Wednesday")),
+        (3, _("Thursday")),
+        (4, _("Friday")),
+        (5, _("Saturday")),
+        (6, _("Sunday")),
+    ]
+
+
+def date_field(label: Any, **kwargs: Any) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        input_formats=["%Y-%m-%d"],
+        **kwargs,
+    )
+
+
+def time_field(label: Any, **kwargs: Any) -> forms.TimeField:
+    return forms.TimeField(
+        label=label,
+        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time", "step": 300}),
+        input_formats=["%H:%M", "%H:%M:%S"],
+        **kwargs,
+    )
+
+
+def reason_field(label: Any = None, **kwargs: Any) -> forms.CharField:
+    return forms.CharField(
+        label=label or _("Reason"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        **kwargs,
+    )
+
+
+class ReasonForm(forms.Form):
+    """Refuse or cancel: the reason is sent to the resident."""
+
+    reason = reason_field(help_text=_("The resident is told this reason."))
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Session note"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Health data: encrypted, only the room's therapists read it."),
+    )
+
+
+class TimesMixin(forms.Form):
+    """A day and a start and end time on it, checked in order."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts, ends = data.get("starts"), data.get("ends")
+        if isinstance(starts, dt.time) and isinstance(ends, dt.time) and ends <= starts:
+            self.add_error("ends", _("The end must be after the start."))
+        return data
+
+
+class BlockForm(TimesMixin):
+    day = date_field(_("Date"))
+    starts = time_field(_("From"))
+    ends = time_field(_("Until"))
+    resource = forms.TypedChoiceField(
+        label=_("Unit"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text=_("Leave “whole space” to block every seat and the room."),
+    )
+    reason = reason_field(help_text=_("Maintenance, an event, … Residents whose booking moves or ends are told."))
+
+    def __init__(self, *args: Any, units: Choices, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["resource"]).choices = [("", _("Whole space")), *units]
+
+
+class DeskBookingForm(TimesMixin):
+    resource = forms.TypedChoiceField(label=_("Space and unit"), coerce=int)
+    day = date_field(_("Date"))
+    starts = time_field(_("From"))
+    ends = time_field(_("Until"))
+    pass_token = forms.CharField(
+        label=_("Resident pass"),
+        required=False,
+        max_length=80,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "LR1.…", "class": "mono"}
+        ),
+        help_text=_("Scan the resident's pass into this box, or choose the resident below."),
+    )
+    resident_id = forms.IntegerField(
+        label=_("Resident number"),
+        required=False,
+        min_value=1,
+        max_value=MAX_DB_ID,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text=_("Filled in when you choose a resident from the search."),
+    )
+
+    def __init__(self, *args: Any, units: Choices, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["resource"]).choices = [("", _("Choose a space and unit")), *units]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("pass_token") and not data.get("resident_id") and "resident_id" not in self.errors:
+            self.add_error("resident_id", _("Scan the resident's pass or choose the resident."))
+        return data
+
+
+class RulesForm(forms.ModelForm):
+    """How a space is booked, and how many seats it has (not for therapist rooms)."""
+
+    seats = forms.IntegerField(
+        label=_("Numbered seats"),
+        required=False,
+        min_value=0,
+        max_value=500,
+        help_text=_("0: residents book the whole room. With seats, residents book a seat; the room is for staff."),
+    )
+
+    class Meta:
+        model = BookingRules
+        fields = list(RULE_FIELDS)
+        widgets = {
+            "release_time": forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+        }
+
+    def __init__(self, *args: Any, with_seats: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not with_seats:
+            del self.fields["seats"]
+
+    def rule_values(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in RULE_FIELDS}
+
+
+class SeriesForm(TimesMixin):
+    resource = forms.TypedChoiceField(label=_("Space and unit"), coerce=int)
+    organization = forms.TypedChoiceField(label=_("Organisation"), coerce=int, required=False, empty_value=None)
+    purpose = forms.CharField(label=_("Purpose"), max_length=200)
+    weekday = forms.TypedChoiceField(label=_("Weekday"), coerce=int)
+    starts = time_field(_("From"))
+    ends = time_field(_("Until"))
+    first_date = date_field(_("First date"))
+    weeks = forms.IntegerField(label=_("Weeks"), min_value=1, max_value=52, initial=10)
+    skip_conflicts = forms.BooleanField(
+        label=_("Skip dates that are taken or closed, and book the others"), required=False
+    )
+
+    def __init__(self, *args: Any, units: Choices, organizations: Choices, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["resource"]).choices = [("", _("Choose a space and unit")), *units]
+        cast(forms.ChoiceField, self.fields["organization"]).choices = [
+            ("", _("No organisation (the center's own)")),
+            *organizations,
+        ]
+        cast(forms.ChoiceField, self.fields["weekday"]).choices = _weekday_choices()
+
+
+class UtilisationForm(forms.Form):
+    """``?from=&to=&center=``: ``from`` is a Python keyword, so the fields are added by name."""
+
+    def __init__(self, *args: Any, centers: Choices, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = date_field(_("From"), required=False)
+        self.fields["to"] = date_field(_("Until"), required=False)
+        self.fields["center"] = forms.TypedChoiceField(
+            label=_("Center"),
+            coerce=int,
+            required=False,
+            empty_value=None,
+            choices=[("", _("All centers")), *centers],
+        )
