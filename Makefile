@@ -9,7 +9,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: install static run serve test lint typecheck fmt messages clean-db bench
+.PHONY: install static run serve test lint typecheck fmt messages clean-db bench bench-http bench-booking
 
 install: $(VENV)/.installed static
 
@@ -30,8 +30,9 @@ run: install
 	$(BIN)/livingroom migrate --noinput
 	$(BIN)/livingroom load_demo --if-empty
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	@# The booking clock (no-show release, reminders) runs beside the server and stops with it.
+	@# The task worker (SMS of notices) and the booking clock run beside the server and stop with it.
 	trap 'kill 0' EXIT INT TERM; \
+	$(BIN)/livingroom db_worker & \
 	$(BIN)/livingroom booking_tick --loop 60 & \
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/livingroom runserver $(HOST):$(PORT)
 
@@ -61,6 +62,16 @@ messages: install
 
 bench: install
 	$(PY) bench/run.py
+
+# HTTP benchmarks: gunicorn over a fresh PostgreSQL database (docs/benchmarks.md).
+# BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432) names the server; BENCH_ARGS adds options.
+BENCH_ARGS ?=
+
+bench-http: install
+	$(PY) bench/http_smoke.py $(BENCH_ARGS)
+
+bench-booking: install
+	$(PY) bench/booking.py $(BENCH_ARGS)
 
 clean-db:
 	rm -f var/livingroom.sqlite3*

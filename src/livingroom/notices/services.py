@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from livingroom.core.masking import mask_phone
 from livingroom.notices import catalogue
@@ -24,13 +25,16 @@ def notice_send(
 ) -> Notice:
     notice = Notice.objects.create(user=user, kind=kind, params=params, link=link[:200])
     if sms and user.phone:
-        transaction.on_commit(lambda: _deliver_sms(notice.pk))
+        # Queued once the caller's transaction commits: a slow SMS gateway never holds up the
+        # request, and a booking that rolls back sends nothing.
+        transaction.on_commit(lambda: notice_sms_deliver.enqueue(notice.pk))
     return notice
 
 
-def _deliver_sms(notice_id: int) -> None:
-    """Runs after the transaction that created the notice has committed; a failure is logged, never
-    undoes the booking or payment that caused it."""
+@task()
+def notice_sms_deliver(notice_id: int) -> None:
+    """A background task: sends a notice by SMS once; a failure is logged, never undoes the booking
+    or payment that caused it."""
     notice = Notice.objects.select_related("user").filter(pk=notice_id, sms_sent_at__isnull=True).first()
     if notice is None or not notice.user.phone:
         return

@@ -142,7 +142,8 @@ def _study_history(rng: random.Random, today: dt.date) -> int:
                 continue
             for seat in rng.sample(seats, k=min(len(seats), rng.randint(8, 30))):
                 plan.append((seat, start_hour, rng.choice(lengths)))
-        # One booking a day per resident, as the study room's rule says.
+        # One booking a day per resident, as the study room's rule says (a small demo books less).
+        plan = plan[: len(residents)]
         for (seat, start_hour, hours), resident in zip(plan, rng.sample(residents, k=len(plan)), strict=True):
             starts = at(day, dt.time(start_hour))
             no_show = rng.random() < 0.12
