@@ -81,7 +81,11 @@ class AvailabilityOut(Schema):
 
 
 class BookingIn(Schema):
-    resource_id: DbId
+    """Book ``resource_id`` (a seat, a room, a therapist), or, with only ``space_id``, the first
+    unit of that space that is free for the whole time."""
+
+    resource_id: DbId | None = None
+    space_id: DbId | None = None
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     purpose: str = Text200
@@ -212,6 +216,7 @@ def create_booking(request: HttpRequest, payload: BookingIn) -> Status[BookingOu
     booking = services.booking_create(
         user=acting_user(request),
         resource_id=payload.resource_id,
+        space_id=payload.space_id,
         starts_at=payload.starts_at,
         ends_at=payload.ends_at,
         purpose=payload.purpose,
@@ -301,6 +306,7 @@ def staff_list(
 
 
 class DeskBookingIn(BookingIn):
+    resource_id: DbId  # type: ignore[assignment]  # at the desk, staff pick the unit
     resident_id: DbId | None = None
     pass_token: str | None = Field(None, max_length=400)
 

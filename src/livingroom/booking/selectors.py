@@ -424,20 +424,3 @@ def suspensions_for_staff(scope: StaffScope) -> QuerySet[BookingSuspension]:
         community="resident__home_community",
         residents=True,
     ).filter(lifted_at__isnull=True, ends_at__gt=timezone.now())
-
-
-def free_units_for(
-    space: Space, starts_at: dt.datetime, ends_at: dt.datetime, *, now: dt.datetime | None = None
-) -> list[Resource]:
-    """Units residents may book that are free for the whole of ``[starts_at, ends_at)``."""
-    now = now or timezone.now()
-    held = list(
-        Booking.objects.filter(
-            active_or_held(now), space=space, starts_at__lt=ends_at, ends_at__gt=starts_at
-        ).values_list("resource_id", "whole_space")
-    )
-    if any(whole for _r, whole in held):
-        return []
-    taken = {r for r, _w in held}
-    units = units_of(space)
-    return [u for u in units if u.pk not in taken and not (u.whole_space and taken)]

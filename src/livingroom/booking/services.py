@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_tasks import task
 
 from livingroom.booking import errors
 from livingroom.booking.calendar import (
@@ -212,21 +213,38 @@ def _insert(booking: Booking) -> Booking:
 def booking_create(
     *,
     user: User,
-    resource_id: int,
     starts_at: dt.datetime,
     ends_at: dt.datetime,
+    resource_id: int | None = None,
+    space_id: int | None = None,
     purpose: str = "",
     desk_staff: User | None = None,
     now: dt.datetime | None = None,
 ) -> Booking:
-    """A resident books a unit (or a member of staff at the desk books for them)."""
+    """A resident books a unit (or a member of staff at the desk books for them).
+
+    With ``resource_id`` that unit; with only ``space_id`` any unit of the space that is free for
+    the whole time (the first free seat), so a rush on a study room does not end in retries.
+    """
     now = now or timezone.now()
     resident = _resident_of(user)
-    unit = _unit(resource_id)
-    space = unit.space
+    if resource_id is not None:
+        chosen = _unit(resource_id)
+        if space_id is not None and chosen.space_id != space_id:
+            raise NotFound(code="unit_not_found", field="resource_id")
+        if not chosen.residents_may_book:
+            raise errors.UnitNotBookable(field="resource_id")
+        unit: Resource | None = chosen
+        space = chosen.space
+    elif space_id is not None:
+        unit = None
+        found = Space.objects.select_related("center__community", "booking_rules").filter(pk=space_id).first()
+        if found is None:
+            raise NotFound(code="space_not_found", field="space_id")
+        space = found
+    else:
+        raise InvalidInput(code="unit_required", field="resource_id")
     rules = _rules(space)
-    if not unit.residents_may_book:
-        raise errors.UnitNotBookable(field="resource_id")
     cal = SpaceCalendar.load(space, rules)
     _validate_times(cal, starts_at, ends_at, now)
     if not eligible(rules, space, resident):
@@ -240,35 +258,62 @@ def booking_create(
             raise errors.Suspended(until=suspension.ends_at.isoformat())
         _check_limits(rules, resident, space, starts_at, ends_at, now)
         released = _release_due_in_space(space.pk, starts_at, ends_at, now)
-        if _conflicts(unit, starts_at, ends_at, now):
+        candidates = [unit] if unit is not None else _free_units(space, starts_at, ends_at, now)
+        booking = None
+        for candidate in candidates:
+            if unit is not None and _conflicts(candidate, starts_at, ends_at, now):
+                break
+            try:
+                booking = _insert(
+                    Booking(
+                        resource=candidate,
+                        space=space,
+                        whole_space=candidate.whole_space,
+                        kind=Booking.Kind.RESIDENT,
+                        status=Booking.Status.PENDING if pending else Booking.Status.CONFIRMED,
+                        starts_at=starts_at,
+                        ends_at=ends_at,
+                        resident=resident,
+                        purpose=purpose[:200],
+                        booked_by=desk_staff or user,
+                        created_at=now,
+                        checkin_closes_at=starts_at + dt.timedelta(minutes=rules.checkin_window_minutes),
+                    )
+                )
+                break
+            except errors.SlotTaken:
+                continue  # someone took this seat a moment ago: try the next free one
+        if booking is None:
             raise errors.SlotTaken()
-        booking = _insert(
-            Booking(
-                resource=unit,
-                space=space,
-                whole_space=unit.whole_space,
-                kind=Booking.Kind.RESIDENT,
-                status=Booking.Status.PENDING if pending else Booking.Status.CONFIRMED,
-                starts_at=starts_at,
-                ends_at=ends_at,
-                resident=resident,
-                purpose=purpose[:200],
-                booked_by=desk_staff or user,
-                created_at=now,
-                checkin_closes_at=starts_at + dt.timedelta(minutes=rules.checkin_window_minutes),
-            )
-        )
         booking.resident = resident
         audit_log(
             "booking.booking.created",
             actor=desk_staff or user,
             obj=booking,
-            data={"resource": unit.pk, "status": booking.status, "desk": desk_staff is not None},
+            data={"resource": booking.resource_id, "status": booking.status, "desk": desk_staff is not None},
         )
         _notify(booking, "booking.pending" if pending else "booking.confirmed")
     if released:
-        transaction.on_commit(lambda: suspensions_apply(booking_ids=released))
+        transaction.on_commit(lambda: no_shows_follow_up.enqueue(released))
     return booking
+
+
+def _free_units(
+    space: Space, starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime
+) -> list[Resource]:
+    """Units residents may book that nothing holds during the time, in seat order."""
+    held = list(
+        Booking.objects.filter(_overlapping(space.pk, starts_at, ends_at, now)).values_list(
+            "resource_id", "whole_space"
+        )
+    )
+    if any(whole for _r, whole in held):
+        return []
+    taken = {r for r, _w in held}
+    units = Resource.objects.filter(space=space, is_active=True, residents_may_book=True).order_by(
+        "kind", "position", "id"
+    )
+    return [u for u in units if u.pk not in taken and not (u.whole_space and taken)]
 
 
 def booking_cancel(
@@ -1008,6 +1053,12 @@ def no_shows_release(*, now: dt.datetime | None = None) -> list[int]:
     if due:
         suspensions_apply(booking_ids=due, now=now)
     return due
+
+
+@task()
+def no_shows_follow_up(booking_ids: list[int]) -> None:
+    """A background task: messages and suspensions after bookings were released."""
+    suspensions_apply(booking_ids=booking_ids)
 
 
 def suspensions_apply(

@@ -78,25 +78,21 @@ def book(request: HttpRequest, space_id: int) -> HttpResponse:
         return redirect(back)
     ends_at = starts_at + dt.timedelta(minutes=minutes)
     unit_value = request.POST.get("unit", "any")
-    if unit_value == "any":
-        free = selectors.free_units_for(space, starts_at, ends_at)
-        if not free:
-            messages.error(request, _("Nothing is free for all of this time. Please choose another."))
-            return redirect(back)
-        unit_id = free[0].pk
-    else:
+    resource_id = None
+    if unit_value != "any":
         try:
-            unit_id = int(unit_value)
+            resource_id = int(unit_value)
         except ValueError:
             messages.error(request, _("Choose a seat."))
             return redirect(back)
     try:
         booking = services.booking_create(
             user=request.user,  # type: ignore[arg-type]
-            resource_id=unit_id,
             starts_at=starts_at,
             ends_at=ends_at,
             purpose=request.POST.get("purpose", "")[:200],
+            resource_id=resource_id,
+            space_id=space.pk,
         )
     except DomainError as exc:
         messages.error(request, exc.message)

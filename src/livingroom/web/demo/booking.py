@@ -107,11 +107,13 @@ def _future_bookings(today: dt.date, scope: Any, admin: User) -> int:
         space__center__community__name="龙珠社区", space__kind__in=["activity", "meeting"], kind="room"
     ).first()
     org = Organization.objects.filter(name__contains="龙珠书画").first()
-    worker = User.objects.get(username="longzhu")  # the community worker at 龙珠's desk
+    worker = User.objects.get(username="longzhu")  # center staff at 龙珠's desk
+    worker_scope = staff_scope(worker)
+    assert worker_scope is not None
     if room is not None and org is not None:
         first = today + dt.timedelta(days=1)
         _series, occurrences = booking.series_create(
-            scope=staff_scope(worker),
+            scope=worker_scope,
             staff=worker,
             resource_id=room.pk,
             organization_id=org.pk,
