@@ -64,6 +64,11 @@ class StudyRoomRush(Scenario):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--residents", type=int, default=300, help="residents who want a seat")
         parser.add_argument("--seats", type=int, default=60, help="seats of the study room")
+        parser.add_argument(
+            "--any-seat",
+            action="store_true",
+            help="residents ask for any free seat in their window (space_id) instead of a chosen seat",
+        )
 
     def configure(self, args: argparse.Namespace) -> None:
         if args.concurrency is None:  # everyone presses "book" at once: one connection each
@@ -152,10 +157,11 @@ class StudyRoomRush(Scenario):
                     outcome["no_free_seat"] += 1
                     return
                 seat, starts_at, ends_at = rng.choice(choices)
+                unit = {"space_id": space_id} if bench.args.any_seat else {"resource_id": seat}
                 booked = await session.post(
                     "/api/v1/bookings",
                     token=one.token,
-                    json={"resource_id": seat, "starts_at": starts_at, "ends_at": ends_at},
+                    json={**unit, "starts_at": starts_at, "ends_at": ends_at},
                     tag=BOOK_TAG,
                 )
                 if booked.status == 201:
@@ -224,6 +230,7 @@ class StudyRoomRush(Scenario):
         return {
             "residents": bench.args.residents,
             "seats": bench.args.seats,
+            "mode": "any_free_seat" if bench.args.any_seat else "chosen_seat",
             "day": bench.state["day"],
             "bookings": booked,
             "bookings_per_s": round(per_s, 1),
