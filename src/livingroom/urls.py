@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("livingroom.places.urls")),
     path("", include("livingroom.booking.urls")),
     path("", include("livingroom.notices.urls")),
+    path("console/bookings/", include("livingroom.booking.console_urls")),
 ]

@@ -10,6 +10,7 @@ from livingroom.notices.models import Notice
 from livingroom.people.models import SmsOutbox
 from tests.booking.conftest import local
 from tests.conftest import resident_api
+from tests.factories import ResidentFactory
 from tests.invariants import assert_error
 
 
@@ -48,13 +49,13 @@ def test_book_a_seat_see_it_and_cancel(world, tomorrow, django_capture_on_commit
 
 @pytest.mark.django_db
 def test_the_same_seat_twice_is_slot_taken(world, tomorrow):
-    other = world["resident"].__class__.objects.create  # noqa: F841 - readability
-    from tests.factories import ResidentFactory
-
     second = ResidentFactory(home_community=world["resident"].home_community)
     seat = world["seats"][0]
     services.booking_create(
-        user=world["resident"].user, resource_id=seat.pk, starts_at=local(tomorrow, 10), ends_at=local(tomorrow, 12)
+        user=world["resident"].user,
+        resource_id=seat.pk,
+        starts_at=local(tomorrow, 10),
+        ends_at=local(tomorrow, 12),
     )
     with pytest.raises(errors.SlotTaken):
         services.booking_create(

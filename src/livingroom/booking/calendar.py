@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
-from livingroom.booking.models import Booking, BookingRules, BookingSuspension, Closure, SpaceHours
+from livingroom.booking.models import (
+    Booking,
+    BookingRules,
+    BookingSuspension,
+    Closure,
+    Resource,
+    SpaceHours,
+)
 from livingroom.people.models import EligibilityVerification, Resident
 from livingroom.people.selectors import resident_eligibilities
 from livingroom.places.models import OpeningHours, Space
@@ -64,6 +71,34 @@ class SpaceCalendar:
             Closure.objects.filter(Q(space__isnull=True) | Q(space=space), center_id=space.center_id)
         )
         return cls(space=space, rules=rules, hours=hours, closures=closures)
+
+    @classmethod
+    def load_many(cls, spaces: list[Space]) -> dict[int, SpaceCalendar]:
+        """Calendars of many spaces in three queries (utilisation over a whole district)."""
+        own: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = {}
+        for space_id, weekday, opens, closes in SpaceHours.objects.filter(space__in=spaces).values_list(
+            "space_id", "weekday", "opens", "closes"
+        ):
+            own.setdefault(space_id, {}).setdefault(weekday, []).append((opens, closes))
+        center_ids = {s.center_id for s in spaces}
+        by_center: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = {}
+        for center_id, weekday, opens, closes in OpeningHours.objects.filter(
+            center_id__in=center_ids
+        ).values_list("center_id", "weekday", "opens", "closes"):
+            by_center.setdefault(center_id, {}).setdefault(weekday, []).append((opens, closes))
+        closures: dict[int, list[Closure]] = {}
+        for closure in Closure.objects.filter(center_id__in=center_ids):
+            closures.setdefault(closure.center_id, []).append(closure)
+        out = {}
+        for space in spaces:
+            hours = own.get(space.pk) or by_center.get(space.center_id, {})
+            out[space.pk] = cls(
+                space=space,
+                rules=rules_of(space),
+                hours={d: sorted(p) for d, p in hours.items()},
+                closures=[c for c in closures.get(space.center_id, []) if c.space_id in (None, space.pk)],
+            )
+        return out
 
     def closure_on(self, day: dt.date) -> Closure | None:
         return next((c for c in self.closures if c.starts_on <= day <= c.ends_on), None)
@@ -141,6 +176,24 @@ def active_suspension(resident: Resident, now: dt.datetime | None = None) -> Boo
         .order_by("-ends_at")
         .first()
     )
+
+
+def free_units(
+    space: Space, starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime
+) -> list[Resource]:
+    """Units residents may book that nothing holds during ``[starts_at, ends_at)``, in seat order."""
+    held = list(
+        Booking.objects.filter(
+            active_or_held(now), space=space, starts_at__lt=ends_at, ends_at__gt=starts_at
+        ).values_list("resource_id", "whole_space")
+    )
+    if any(whole for _r, whole in held):
+        return []
+    taken = {r for r, _w in held}
+    units = Resource.objects.filter(space=space, is_active=True, residents_may_book=True).order_by(
+        "kind", "position", "id"
+    )
+    return [u for u in units if u.pk not in taken and not (u.whole_space and taken)]
 
 
 def week_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:

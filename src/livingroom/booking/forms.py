@@ -16,6 +16,7 @@ from livingroom.core.validators import MAX_DB_ID
 # (group label, [(value, label), ...]) as Django's grouped choices expect
 Choices = Sequence[tuple[Any, Any]]
 
+
 def _weekday_choices() -> list[tuple[int, Any]]:
     return [
         (0, _("Monday")),
@@ -59,11 +60,28 @@ class ReasonForm(forms.Form):
     """Refuse or cancel: the reason is sent to the resident."""
 
     reason = reason_field(help_text=_("The resident is told this reason."))
+    wide_fields = ("reason",)
+
+    def __init__(self, *args: Any, label: Any = None, help_text: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if label is not None:
+            self.fields["reason"].label = label
+        if help_text is not None:
+            self.fields["reason"].help_text = help_text
+
+
+class ActionForm(forms.Form):
+    """An action without fields (approve): bound and empty, it carries the service's refusal."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.full_clean()
 
 
 class NoteForm(forms.Form):
+    wide_fields = ("text",)
     text = forms.CharField(
-        label=_("Session note"),
+        label=_("New note"),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Health data: encrypted, only the room's therapists read it."),
@@ -82,24 +100,34 @@ class TimesMixin(forms.Form):
 
 
 class BlockForm(TimesMixin):
+    wide_fields = ("reason",)
     day = date_field(_("Date"))
-    starts = time_field(_("From"))
-    ends = time_field(_("Until"))
     resource = forms.TypedChoiceField(
         label=_("Unit"),
         coerce=int,
         required=False,
         empty_value=None,
-        help_text=_("Leave “whole space” to block every seat and the room."),
+        help_text=_("Without a unit, the whole space is blocked: every seat and the room."),
     )
-    reason = reason_field(help_text=_("Maintenance, an event, … Residents whose booking moves or ends are told."))
+    starts = time_field(_("From"))
+    ends = time_field(_("Until"))
+    reason = reason_field(
+        help_text=_("Maintenance, an event, … Residents whose booking moves or ends are told.")
+    )
 
     def __init__(self, *args: Any, units: Choices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["resource"]).choices = [("", _("Whole space")), *units]
+        if units:
+            cast(forms.ChoiceField, self.fields["resource"]).choices = [("", _("Whole space")), *units]
+        else:  # a space without seats or therapists is blocked whole
+            del self.fields["resource"]
+
+    def unit_id(self) -> int | None:
+        return self.cleaned_data.get("resource")
 
 
 class DeskBookingForm(TimesMixin):
+    wide_fields = ("resource",)
     resource = forms.TypedChoiceField(label=_("Space and unit"), coerce=int)
     day = date_field(_("Date"))
     starts = time_field(_("From"))
@@ -112,7 +140,7 @@ class DeskBookingForm(TimesMixin):
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "LR1.…", "class": "mono"}
         ),
-        help_text=_("Scan the resident's pass into this box, or choose the resident below."),
+        help_text=_("Scan the resident's pass into this box, or choose the resident from the search."),
     )
     resident_id = forms.IntegerField(
         label=_("Resident number"),
@@ -125,7 +153,10 @@ class DeskBookingForm(TimesMixin):
 
     def __init__(self, *args: Any, units: Choices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["resource"]).choices = [("", _("Choose a space and unit")), *units]
+        cast(forms.ChoiceField, self.fields["resource"]).choices = [
+            ("", _("Choose a space and unit")),
+            *units,
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -137,12 +168,16 @@ class DeskBookingForm(TimesMixin):
 class RulesForm(forms.ModelForm):
     """How a space is booked, and how many seats it has (not for therapist rooms)."""
 
+    wide_fields = ("seats",)
+
     seats = forms.IntegerField(
         label=_("Numbered seats"),
         required=False,
         min_value=0,
         max_value=500,
-        help_text=_("0: residents book the whole room. With seats, residents book a seat; the room is for staff."),
+        help_text=_(
+            "0: residents book the whole room. With seats, residents book a seat; the room is for staff."
+        ),
     )
 
     class Meta:
@@ -162,13 +197,16 @@ class RulesForm(forms.ModelForm):
 
 
 class SeriesForm(TimesMixin):
+    wide_fields = ("resource", "organization", "purpose")
     resource = forms.TypedChoiceField(label=_("Space and unit"), coerce=int)
-    organization = forms.TypedChoiceField(label=_("Organisation"), coerce=int, required=False, empty_value=None)
+    organization = forms.TypedChoiceField(
+        label=_("Organisation"), coerce=int, required=False, empty_value=None
+    )
     purpose = forms.CharField(label=_("Purpose"), max_length=200)
+    first_date = date_field(_("First date"))
     weekday = forms.TypedChoiceField(label=_("Weekday"), coerce=int)
     starts = time_field(_("From"))
     ends = time_field(_("Until"))
-    first_date = date_field(_("First date"))
     weeks = forms.IntegerField(label=_("Weeks"), min_value=1, max_value=52, initial=10)
     skip_conflicts = forms.BooleanField(
         label=_("Skip dates that are taken or closed, and book the others"), required=False
@@ -176,7 +214,10 @@ class SeriesForm(TimesMixin):
 
     def __init__(self, *args: Any, units: Choices, organizations: Choices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["resource"]).choices = [("", _("Choose a space and unit")), *units]
+        cast(forms.ChoiceField, self.fields["resource"]).choices = [
+            ("", _("Choose a space and unit")),
+            *units,
+        ]
         cast(forms.ChoiceField, self.fields["organization"]).choices = [
             ("", _("No organisation (the center's own)")),
             *organizations,

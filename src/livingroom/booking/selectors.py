@@ -17,6 +17,7 @@ from livingroom.booking.calendar import (
     active_suspension,
     at,
     eligible,
+    free_units,
     rules_of,
 )
 from livingroom.booking.models import Booking, BookingRules, BookingSeries, BookingSuspension, Resource
@@ -373,9 +374,11 @@ def utilisation(
         if kind != Resource.Kind.ROOM:
             part_counts[space_id] += 1
     out = []
-    for space in spaces:
+    space_list = list(spaces)
+    calendars = SpaceCalendar.load_many(space_list)
+    for space in space_list:
         units = part_counts.get(space.pk, 0) or 1
-        cal = SpaceCalendar.load(space, rules_of(space))
+        cal = calendars[space.pk]
         open_h = 0.0
         blocked_h = 0.0
         day = date_from
@@ -424,3 +427,10 @@ def suspensions_for_staff(scope: StaffScope) -> QuerySet[BookingSuspension]:
         community="resident__home_community",
         residents=True,
     ).filter(lifted_at__isnull=True, ends_at__gt=timezone.now())
+
+
+def free_units_for(
+    space: Space, starts_at: dt.datetime, ends_at: dt.datetime, *, now: dt.datetime | None = None
+) -> list[Resource]:
+    """Units residents may book that are free for the whole of ``[starts_at, ends_at)``."""
+    return free_units(space, starts_at, ends_at, now or timezone.now())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -30,6 +31,7 @@ from livingroom.booking.calendar import (
     at,
     day_bounds,
     eligible,
+    free_units,
     local_day,
     rules_of,
     week_bounds,
@@ -258,7 +260,7 @@ def booking_create(
             raise errors.Suspended(until=suspension.ends_at.isoformat())
         _check_limits(rules, resident, space, starts_at, ends_at, now)
         released = _release_due_in_space(space.pk, starts_at, ends_at, now)
-        candidates = [unit] if unit is not None else _free_units(space, starts_at, ends_at, now)
+        candidates = [unit] if unit is not None else free_units(space, starts_at, ends_at, now)
         booking = None
         for candidate in candidates:
             if unit is not None and _conflicts(candidate, starts_at, ends_at, now):
@@ -296,24 +298,6 @@ def booking_create(
     if released:
         transaction.on_commit(lambda: no_shows_follow_up.enqueue(released))
     return booking
-
-
-def _free_units(
-    space: Space, starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime
-) -> list[Resource]:
-    """Units residents may book that nothing holds during the time, in seat order."""
-    held = list(
-        Booking.objects.filter(_overlapping(space.pk, starts_at, ends_at, now)).values_list(
-            "resource_id", "whole_space"
-        )
-    )
-    if any(whole for _r, whole in held):
-        return []
-    taken = {r for r, _w in held}
-    units = Resource.objects.filter(space=space, is_active=True, residents_may_book=True).order_by(
-        "kind", "position", "id"
-    )
-    return [u for u in units if u.pk not in taken and not (u.whole_space and taken)]
 
 
 def booking_cancel(
@@ -570,6 +554,9 @@ def booking_create_at_desk(
         claims = passes.decode(pass_token.strip())  # reading the pass here does not use it up
         if claims is None:
             raise people_errors.PassInvalid(field="pass_token")
+        age = time.time() - claims.issued_at
+        if age > settings.LIVINGROOM_PASS_TTL or age < -5:  # a photo of an old pass is no pass
+            raise people_errors.PassExpired(field="pass_token")
         resident = Resident.objects.select_related("user").filter(pk=claims.resident_id).first()
     elif resident_id is not None:
         resident = (
@@ -902,36 +889,48 @@ def space_units_set(
     scope: StaffScope,
     staff: User,
     space_id: int,
-    seats: int = 0,
+    seats: int | None = None,
     therapists: list[tuple[str, User | None]] | None = None,
 ) -> list[Resource]:
-    """Sets a space's bookable parts: ``seats`` numbered seats (1…N), or named therapists. Units no
-    longer listed are retired (kept for history), never deleted."""
-    if not 0 <= seats <= 500:
+    """Sets a space's bookable parts: ``seats`` numbered seats (1…N) and/or named therapists;
+    ``None`` leaves that kind as it is. Units no longer listed are retired (kept for history),
+    never deleted."""
+    if seats is not None and not 0 <= seats <= 500:
         raise InvalidInput(code="invalid_seats", field="seats")
     space = _staff_space(scope, space_id)
     if not scope.works_at(space.center.community_id) and not scope.district:
         raise PermissionDenied(code="desk_staff_only")
     _rules(space)
-    wanted: list[tuple[str, str, User | None]] = [
-        (Resource.Kind.SEAT, str(n), None) for n in range(1, seats + 1)
-    ]
-    wanted += [(Resource.Kind.THERAPIST, label, user) for label, user in therapists or []]
     with transaction.atomic(durable=True):
-        existing = {
-            u.label: u
-            for u in Resource.objects.select_for_update(of=("self",))
+        existing = list(
+            Resource.objects.select_for_update(of=("self",))
             .filter(space=space)
             .exclude(kind=Resource.Kind.ROOM)
-        }
+        )
+        wanted: list[tuple[str, str, User | None]] = []
+        if seats is None:  # keep the seats as they are
+            wanted += [
+                (u.kind, u.label, None) for u in existing if u.kind == Resource.Kind.SEAT and u.is_active
+            ]
+        else:
+            wanted += [(Resource.Kind.SEAT, str(n), None) for n in range(1, seats + 1)]
+        if therapists is None:  # keep the therapists as they are
+            wanted += [
+                (u.kind, u.label, u.staff_user)
+                for u in existing
+                if u.kind == Resource.Kind.THERAPIST and u.is_active
+            ]
+        else:
+            wanted += [(Resource.Kind.THERAPIST, label, user) for label, user in therapists]
+        by_label = {u.label: u for u in existing}
         keep = []
         for position, (kind, label, user) in enumerate(wanted, start=1):
-            unit = existing.pop(label, None) or Resource(space=space, label=label)
+            unit = by_label.pop(label, None) or Resource(space=space, label=label)
             unit.kind, unit.position, unit.is_active, unit.staff_user = kind, position, True, user
             unit.residents_may_book = True
             unit.save()
             keep.append(unit)
-        Resource.objects.filter(pk__in=[u.pk for u in existing.values()]).update(is_active=False)
+        Resource.objects.filter(pk__in=[u.pk for u in by_label.values()]).update(is_active=False)
         # With parts, residents book a part; the whole room is for staff and organisations.
         Resource.objects.filter(space=space, kind=Resource.Kind.ROOM).update(residents_may_book=not keep)
         audit_log(
