@@ -10,7 +10,18 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from livingroom.booking.models import (
+    Booking,
+    BookingRules,
+    BookingSeries,
+    BookingSuspension,
+    Closure,
+    RehabNote,
+    Resource,
+    SpaceHours,
+)
 from livingroom.core.models import AuditEvent, RequestNonce
+from livingroom.notices.models import Notice
 from livingroom.people.models import (
     ApiToken,
     EligibilityVerification,
@@ -31,6 +42,17 @@ COUNTED = (
     ApiToken,
     User,
     RequestNonce,
+    # booking
+    Booking,
+    BookingSeries,
+    BookingSuspension,
+    RehabNote,
+    Closure,
+    BookingRules,
+    Resource,
+    SpaceHours,
+    # notices
+    Notice,
 )
 
 

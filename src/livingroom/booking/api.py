@@ -271,10 +271,12 @@ class StaffBookingOut(BookingOut):
     series_id: int | None
 
 
-def staff_booking_out(b: Booking) -> StaffBookingOut:
+def staff_booking_out(b: Booking, request: HttpRequest) -> StaffBookingOut:
+    """Partner staff (who see no residents) get no name, not even masked."""
+    names = staff_scope_of(request).can_see_residents
     return StaffBookingOut(
         **booking_out(b).model_dump(),
-        resident_name_masked=b.resident.masked_name if b.resident_id else None,  # type: ignore[union-attr]
+        resident_name_masked=b.resident.masked_name if b.resident_id and names else None,  # type: ignore[union-attr]
         organization=b.organization.name if b.organization_id else None,  # type: ignore[union-attr]
         series_id=b.series_id,
     )
@@ -301,7 +303,8 @@ def staff_list(
     if status is not None:
         qs = qs.filter(status=status)
     return [
-        staff_booking_out(b) for b in qs.select_related("space__booking_rules").order_by("starts_at")[:500]
+        staff_booking_out(b, request)
+        for b in qs.select_related("space__booking_rules").order_by("starts_at")[:500]
     ]
 
 
@@ -326,7 +329,7 @@ def staff_create(request: HttpRequest, payload: DeskBookingIn) -> Status[StaffBo
         resident_id=payload.resident_id,
         pass_token=payload.pass_token,
     )
-    return Status(201, staff_booking_out(booking))
+    return Status(201, staff_booking_out(booking, request))
 
 
 class ReasonIn(Schema):
@@ -342,7 +345,7 @@ def staff_approve(request: HttpRequest, booking_id: DbId) -> StaffBookingOut:
     booking = services.booking_approve(
         scope=staff_scope_of(request), staff=acting_user(request), booking_id=booking_id
     )
-    return staff_booking_out(booking)
+    return staff_booking_out(booking, request)
 
 
 @staff_router.post(
@@ -357,7 +360,7 @@ def staff_refuse(request: HttpRequest, booking_id: DbId, payload: ReasonIn) -> S
         booking_id=booking_id,
         reason=payload.reason,
     )
-    return staff_booking_out(booking)
+    return staff_booking_out(booking, request)
 
 
 @staff_router.post(
@@ -372,7 +375,7 @@ def staff_cancel(request: HttpRequest, booking_id: DbId, payload: ReasonIn) -> S
         booking_id=booking_id,
         reason=payload.reason,
     )
-    return staff_booking_out(booking)
+    return staff_booking_out(booking, request)
 
 
 @staff_router.post(
@@ -384,7 +387,7 @@ def staff_check_in(request: HttpRequest, payload: PassIn) -> StaffBookingOut:
     booking = services.booking_check_in_with_pass_at_desk(
         scope=staff_scope_of(request), staff=acting_user(request), token=payload.token
     )
-    return staff_booking_out(booking)
+    return staff_booking_out(booking, request)
 
 
 class BlockIn(Schema):
@@ -418,9 +421,9 @@ def staff_block(request: HttpRequest, space_id: DbId, payload: BlockIn) -> Statu
     return Status(
         201,
         BlockOut(
-            block=staff_booking_out(outcome.block),
-            moved=[staff_booking_out(b) for b in outcome.moved],
-            cancelled=[staff_booking_out(b) for b in outcome.cancelled],
+            block=staff_booking_out(outcome.block, request),
+            moved=[staff_booking_out(b, request) for b in outcome.moved],
+            cancelled=[staff_booking_out(b, request) for b in outcome.cancelled],
         ),
     )
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from livingroom.booking.models import (
     Booking,
@@ -22,11 +23,26 @@ from livingroom.booking.models import (
     Resource,
     SpaceHours,
 )
+from livingroom.core.errors import InvalidInput
 from livingroom.people.models import EligibilityVerification, Resident
 from livingroom.people.selectors import resident_eligibilities
 from livingroom.places.models import OpeningHours, Space
 
 Period = tuple[dt.datetime, dt.datetime]
+
+
+# Bookings, closures and reports live in these years; anything outside is a typing error, and
+# keeps datetime arithmetic (time zones, day bounds) far from year 1 and year 9999.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def check_day(day: dt.date | dt.datetime, field: str) -> None:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidInput(
+            _("Enter a date between %(a)s and %(b)s.") % {"a": FIRST_YEAR, "b": LAST_YEAR},
+            code="date_out_of_range",
+            field=field,
+        )
 
 
 def rules_of(space: Space) -> BookingRules:
@@ -153,13 +169,15 @@ def active_or_held(now: dt.datetime) -> Q:
     )
 
 
-def eligible(rules: BookingRules, space: Space, resident: Resident) -> bool:
+def eligible(rules: BookingRules, space: Space, resident: Resident, *, on: dt.date | None = None) -> bool:
+    """Whether the resident may book the space on day ``on`` (today by default): a verification
+    that ends before the booking's day does not count."""
     audience = rules.audience
     if audience == BookingRules.Audience.EVERYONE:
         return True
     if audience == BookingRules.Audience.COMMUNITY:
         return resident.home_community_id == space.center.community_id
-    kinds = {e.kind for e in resident_eligibilities(resident)}
+    kinds = {e.kind for e in resident_eligibilities(resident, on=on)}
     if audience == BookingRules.Audience.DISABLED:
         return EligibilityVerification.Kind.DISABLED in kinds
     if audience == BookingRules.Audience.PARK_WORKERS:

@@ -128,8 +128,11 @@ def _organization_choices(scope: StaffScope) -> list[tuple[int, str]]:
     return [(o.pk, o.name) for o in qs]
 
 
-def _party(booking: Booking) -> str:
-    """Who holds the booking, masked: 张*, an organisation, or "blocked"."""
+def _party(booking: Booking, *, residents: bool = True) -> str:
+    """Who holds the booking, masked: 张*, an organisation, or "blocked". Staff who see no
+    residents (partner organisations) read only "a resident"."""
+    if booking.kind == Booking.Kind.RESIDENT and not residents:
+        return _("A resident")
     if booking.kind == Booking.Kind.BLOCK:
         return _("Blocked")
     if booking.kind == Booking.Kind.ORGANIZATION:
@@ -208,13 +211,15 @@ class Cell:
     today: bool = False
 
 
-def _chip(booking: Booking, *, show_unit: bool, column_start: dt.datetime, week: bool) -> Chip:
+def _chip(
+    booking: Booking, *, show_unit: bool, column_start: dt.datetime, week: bool, residents: bool
+) -> Chip:
     s = timezone.localtime(booking.starts_at, local_tz())
     e = timezone.localtime(booking.ends_at, local_tz())
     css = "bk--block" if booking.kind == Booking.Kind.BLOCK else f"bk--{booking.status}"
     return Chip(
         booking=booking,
-        label=_party(booking),
+        label=_party(booking, residents=residents),
         unit=_unit_label(booking.resource) if show_unit and not booking.whole_space else "",
         time=f"{s:%H:%M}–{e:%H:%M}",
         css=css,
@@ -278,7 +283,10 @@ def calendar(request: HttpRequest, center_id: int) -> HttpResponse:
                 shown = [b for b in bookings if b.whole_space]
             else:
                 shown = bookings
-            chips = [_chip(b, show_unit=parts, column_start=start, week=week) for b in shown]
+            chips = [
+                _chip(b, show_unit=parts, column_start=start, week=week, residents=scope.can_see_residents)
+                for b in shown
+            ]
             if week and len(chips) > WEEK_CHIPS:
                 cell.more = len(chips) - WEEK_CHIPS
                 chips = chips[:WEEK_CHIPS]
@@ -392,7 +400,7 @@ def requests(request: HttpRequest) -> HttpResponse:
             "booking": b,
             "when": when_label(b.starts_at, b.ends_at),
             "unit": "" if b.whole_space else _unit_label(b.resource),
-            "party": _party(b),
+            "party": _party(b, residents=scope.can_see_residents),
             "can_act": scope.works_at(b.space.center.community_id),
         }
         for b in pending[:200]
@@ -462,7 +470,7 @@ def booking(request: HttpRequest, booking_id: int) -> HttpResponse:
         "booking/console_booking.html",
         {
             "b": record,
-            "party": _party(record),
+            "party": _party(record, residents=scope.can_see_residents),
             "unit": _unit_label(record.resource),
             "when": when_label(record.starts_at, record.ends_at),
             "can_act": can_act,

@@ -16,6 +16,7 @@ from livingroom.booking.calendar import (
     active_or_held,
     active_suspension,
     at,
+    check_day,
     eligible,
     free_units,
     rules_of,
@@ -86,6 +87,8 @@ class Availability:
 def parse_range(date_from: dt.date | None, date_to: dt.date | None) -> tuple[dt.date, dt.date]:
     start = date_from or timezone.localdate()
     end = date_to or start
+    check_day(start, "from")
+    check_day(end, "to")
     if end < start:
         raise InvalidInput(code="invalid_range", field="to")
     if (end - start).days >= MAX_RANGE_DAYS:
@@ -347,6 +350,8 @@ def utilisation(
     Open hours count every unit (60 seats open 10 hours = 600 seat-hours); a whole-room booking
     of a seated room takes all its seats. Blocks count as neither open nor booked time.
     """
+    check_day(date_from, "from")
+    check_day(date_to, "to")
     if date_to < date_from:
         raise InvalidInput(code="invalid_range", field="to")
     if (date_to - date_from).days > 366:

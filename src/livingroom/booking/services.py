@@ -25,10 +25,13 @@ from django_tasks import task
 
 from livingroom.booking import errors
 from livingroom.booking.calendar import (
+    FIRST_YEAR,
+    LAST_YEAR,
     SpaceCalendar,
     active_or_held,
     active_suspension,
     at,
+    check_day,
     day_bounds,
     eligible,
     free_units,
@@ -130,7 +133,8 @@ def _conflicts(unit: Resource, starts_at: dt.datetime, ends_at: dt.datetime, now
 def _release_due_in_space(
     space_id: int, starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime
 ) -> list[int]:
-    """Marks unused bookings in this space and time as no-shows, so their time can be taken."""
+    """Marks unused bookings in this space and time as no-shows, so their time can be taken.
+    Returns the ones this call released (not those another clock released meanwhile)."""
     due = Booking.objects.filter(
         space_id=space_id,
         starts_at__lt=ends_at,
@@ -138,13 +142,17 @@ def _release_due_in_space(
         status=Booking.Status.CONFIRMED,
         kind=Booking.Kind.RESIDENT,
         checkin_closes_at__lt=now,
+    ).values_list("pk", flat=True)
+    return [pk for pk in list(due) if _release(pk, now)]
+
+
+def _release(booking_id: int, now: dt.datetime) -> bool:
+    """One conditional UPDATE: true only for the caller that actually released the booking."""
+    return bool(
+        Booking.objects.filter(
+            pk=booking_id, status=Booking.Status.CONFIRMED, checkin_closes_at__lt=now
+        ).update(status=Booking.Status.NO_SHOW)
     )
-    ids = list(due.values_list("pk", flat=True))
-    if ids:
-        Booking.objects.filter(pk__in=ids, status=Booking.Status.CONFIRMED).update(
-            status=Booking.Status.NO_SHOW
-        )
-    return ids
 
 
 def _validate_times(
@@ -152,8 +160,12 @@ def _validate_times(
 ) -> None:
     if ends_at <= starts_at:
         raise errors.TimesInvalid(field="ends_at")
-    if starts_at < now:
+    if starts_at.year < FIRST_YEAR or starts_at < now:
         raise errors.InThePast(field="starts_at")
+    if starts_at.year > LAST_YEAR:
+        raise errors.TooFarAhead(field="starts_at")
+    if ends_at.year > LAST_YEAR:
+        raise errors.TooLong(field="ends_at")
     day = local_day(starts_at)
     if day > cal.last_bookable_day(now):
         raise errors.TooFarAhead(field="starts_at", opens_at=cal.opens_for_booking_at(day).isoformat())
@@ -249,7 +261,7 @@ def booking_create(
     rules = _rules(space)
     cal = SpaceCalendar.load(space, rules)
     _validate_times(cal, starts_at, ends_at, now)
-    if not eligible(rules, space, resident):
+    if not eligible(rules, space, resident, on=local_day(starts_at)):
         raise errors.NotEligible(audience=rules.audience)
     pending = rules.requires_approval and desk_staff is None
     with transaction.atomic(durable=True):
@@ -487,6 +499,8 @@ def booking_approve(
         booking = _staff_booking(scope, booking_id)
         if booking.status != Booking.Status.PENDING:
             raise errors.NotPending()
+        if booking.starts_at <= now:
+            raise errors.InThePast(field=None)  # too late to approve; the clock lapses it
         booking.status, booking.decided_at, booking.decided_by = Booking.Status.CONFIRMED, now, staff
         booking.save(update_fields=["status", "decided_at", "decided_by"])
         audit_log("booking.booking.approved", actor=staff, obj=booking)
@@ -602,6 +616,8 @@ def space_block(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(code="reason_required", field="reason")
+    check_day(starts_at, "starts_at")
+    check_day(ends_at, "ends_at")
     if ends_at <= starts_at:
         raise errors.TimesInvalid(field="ends_at")
     if ends_at <= now:
@@ -615,6 +631,7 @@ def space_block(
         raise NotFound(code="unit_not_found", field="resource_id")
     outcome = BlockOutcome(block=Booking())
     with transaction.atomic(durable=True):
+        released = _release_due_in_space(space.pk, starts_at, ends_at, now)
         in_way = Booking.objects.select_for_update(of=("self",)).filter(
             _overlapping(space.pk, starts_at, ends_at, now)
         )
@@ -625,10 +642,11 @@ def space_block(
         ):
             if booking.kind == Booking.Kind.BLOCK:
                 raise errors.SlotTaken(message=errors.SlotTaken.default_message, code="already_blocked")
-            spare = _spare_unit(booking, units, exclude=target, now=now) if not target.whole_space else None
-            if spare is not None and not booking.whole_space:
-                booking.resource = spare
-                booking.save(update_fields=["resource"])
+            spare = None
+            if not target.whole_space and not booking.whole_space:
+                released += _release_due_in_space(space.pk, booking.starts_at, booking.ends_at, now)
+                spare = _spare_unit(booking, units, exclude=target, now=now)
+            if spare is not None and _move(booking, spare):
                 outcome.moved.append(booking)
                 _notify(booking, "booking.moved", reason=reason[:200])
             else:
@@ -660,7 +678,22 @@ def space_block(
                 "cancelled": [b.pk for b in outcome.cancelled],
             },
         )
+    if released:
+        transaction.on_commit(lambda: no_shows_follow_up.enqueue(released))
     return outcome
+
+
+def _move(booking: Booking, unit: Resource) -> bool:
+    """Moves a booking to another unit; false if someone took that unit a moment ago."""
+    previous = booking.resource
+    booking.resource = unit
+    try:
+        with transaction.atomic():
+            booking.save(update_fields=["resource"])
+    except IntegrityError:
+        booking.resource = previous
+        return False
+    return True
 
 
 def _spare_unit(
@@ -696,6 +729,7 @@ def series_occurrences(
 ) -> list[Occurrence]:
     """Every date of a series with what stands in its way, so conflicts show before creation."""
     now = now or timezone.now()
+    check_day(first_date, "first_date")
     if not 0 <= weekday <= 6:
         raise InvalidInput(code="invalid_weekday", field="weekday")
     if ends <= starts:
@@ -775,9 +809,11 @@ def series_create(
             created_by=staff,
             created_at=now,
         )
+        released: list[int] = []
         for o in occurrences:
             if o.problem:
                 continue
+            released += _release_due_in_space(unit.space_id, o.starts_at, o.ends_at, now)
             _insert(
                 Booking(
                     resource=unit,
@@ -800,6 +836,8 @@ def series_create(
             obj=series,
             data={"weeks": weeks, "skipped": [o.starts_at.isoformat() for o in problems]},
         )
+    if released:
+        transaction.on_commit(lambda: no_shows_follow_up.enqueue(released))
     return series, occurrences
 
 
@@ -817,7 +855,11 @@ def series_cancel(
         )
         community_id = series.resource.space.center.community_id if series else None
         center_id = series.resource.space.center_id if series else None
-        partner = series is not None and series.organization_id in scope.organization_ids
+        partner = (
+            series is not None
+            and series.organization_id in scope.organization_ids
+            and center_id in scope.partner_center_ids
+        )
         if series is None or not (scope.works_at(community_id) or partner):
             if series is not None and (
                 scope.covers_community(community_id) or center_id in scope.partner_center_ids
@@ -959,6 +1001,8 @@ def closure_add(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(code="reason_required", field="reason")
+    check_day(starts_on, "starts_on")
+    check_day(ends_on, "ends_on")
     if ends_on < starts_on:
         raise errors.TimesInvalid(field="ends_on")
     center = scope.filter(Center.objects.all(), community="community", center="").filter(pk=center_id).first()
@@ -1000,7 +1044,12 @@ def _therapist_booking(actor: User, booking_id: int) -> Booking:
     """A rehab booking in a room where ``actor`` is a therapist; anyone else finds nothing."""
     booking = (
         Booking.objects.select_related("space", "resident")
-        .filter(pk=booking_id, kind=Booking.Kind.RESIDENT, space__resources__staff_user=actor)
+        .filter(
+            pk=booking_id,
+            kind=Booking.Kind.RESIDENT,
+            space__resources__staff_user=actor,
+            space__resources__is_active=True,  # the same unit: one filter() call, one join
+        )
         .distinct()
         .first()
     )
@@ -1039,19 +1088,15 @@ def rehab_notes_read(*, actor: User, booking_id: int) -> list[RehabNote]:
 def no_shows_release(*, now: dt.datetime | None = None) -> list[int]:
     """Releases every resident booking whose check-in window has passed unused."""
     now = now or timezone.now()
-    with transaction.atomic(durable=True):
-        due = list(
-            Booking.objects.filter(
-                status=Booking.Status.CONFIRMED, kind=Booking.Kind.RESIDENT, checkin_closes_at__lt=now
-            ).values_list("pk", flat=True)[:1000]
-        )
-        if due:
-            Booking.objects.filter(pk__in=due, status=Booking.Status.CONFIRMED).update(
-                status=Booking.Status.NO_SHOW
-            )
-    if due:
-        suspensions_apply(booking_ids=due, now=now)
-    return due
+    due = list(
+        Booking.objects.filter(
+            status=Booking.Status.CONFIRMED, kind=Booking.Kind.RESIDENT, checkin_closes_at__lt=now
+        ).values_list("pk", flat=True)[:1000]
+    )
+    released = [pk for pk in due if _release(pk, now)]  # each its own autocommit UPDATE
+    if released:
+        suspensions_apply(booking_ids=released, now=now)
+    return released
 
 
 @task()
