@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
@@ -63,6 +63,7 @@ logger = logging.getLogger(__name__)
 
 QR_SALT = "livingroom.booking.space-qr"
 EXCLUSION_VIOLATION = "23P01"  # PostgreSQL: an overlapping booking (migration 0002)
+DEADLOCK_DETECTED = "40P01"
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -209,16 +210,35 @@ def _check_limits(
             raise errors.LimitReached(limit=rules.max_minutes_per_week, period="week")
 
 
-def _insert(booking: Booking) -> Booking:
-    """Inserts an active booking; an overlap the database refuses becomes ``slot_taken``."""
-    try:
-        with transaction.atomic():
-            booking.save(force_insert=True)
-    except IntegrityError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) == EXCLUSION_VIOLATION:
-            raise errors.SlotTaken() from None
-        raise
-    return booking
+def _sqlstate(exc: Exception) -> str | None:
+    return getattr(exc.__cause__, "sqlstate", None)
+
+
+def _insert(booking: Booking, *, attempts: int = 3) -> Booking:
+    """Inserts an active booking; an overlap the database refuses becomes ``slot_taken``.
+
+    Two transactions inserting overlapping rows at the same moment can each wait for the other's
+    exclusion check; PostgreSQL then aborts one with a deadlock (documented behaviour of exclusion
+    constraints). That insert is rolled back to its savepoint and tried again: by then the other
+    has committed (an overlap: ``slot_taken``) or rolled back (the insert succeeds).
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic():
+                booking.save(force_insert=True)
+            return booking
+        except IntegrityError as exc:
+            if _sqlstate(exc) == EXCLUSION_VIOLATION:
+                raise errors.SlotTaken() from None
+            raise
+        except OperationalError as exc:
+            if _sqlstate(exc) != DEADLOCK_DETECTED:
+                raise
+            booking.pk = None
+            booking._state.adding = True
+            if attempt == attempts:
+                raise errors.SlotTaken() from None
+    raise errors.SlotTaken()  # pragma: no cover - the loop always returns or raises
 
 
 # --- residents ----------------------------------------------------------------------------------
@@ -690,7 +710,9 @@ def _move(booking: Booking, unit: Resource) -> bool:
     try:
         with transaction.atomic():
             booking.save(update_fields=["resource"])
-    except IntegrityError:
+    except (IntegrityError, OperationalError) as exc:
+        if _sqlstate(exc) not in (EXCLUSION_VIOLATION, DEADLOCK_DETECTED):
+            raise
         booking.resource = previous
         return False
     return True
