@@ -6,13 +6,10 @@ Each worker thread has its own database connection; a barrier releases them toge
 from __future__ import annotations
 
 import re
-import threading
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from livingroom.core.errors import DomainError
 from livingroom.core.idempotency import run_idempotent
@@ -21,32 +18,9 @@ from livingroom.people import services
 from livingroom.people.models import PassUse, Resident, SmsCode, User
 from livingroom.people.sms import latest_outbox_message
 from tests.factories import ResidentFactory, UserFactory, make_id_number
+from tests.parallel import in_parallel
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
-
-
-def in_parallel(n: int, fn: Callable[[int], Any]) -> list[Any]:
-    """Runs fn(i) in n threads released at once; returns results or DomainError codes."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=20)
-            results[i] = fn(i)
-        except DomainError as exc:
-            results[i] = exc.code
-        except Exception as exc:  # pragma: no cover - reported by the assertion
-            results[i] = f"unexpected {type(exc).__name__}: {exc}"
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def test_a_pass_is_accepted_exactly_once_under_a_rush():

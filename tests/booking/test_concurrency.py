@@ -11,7 +11,6 @@ import itertools
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,10 +18,10 @@ from django.db import IntegrityError, connection, transaction
 
 from livingroom.booking import errors, services
 from livingroom.booking.models import Booking
-from livingroom.core.errors import DomainError
 from tests import factories as f
 from tests.booking.conftest import local
 from tests.conftest import PG, resident_api
+from tests.parallel import in_parallel
 
 # Pairs of active bookings that overlap on one unit, or a whole room and one of its parts.
 OVERLAPS = """
@@ -45,30 +44,6 @@ def sql(query: str, params: tuple = ()) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return cursor.fetchall()
-
-
-def in_parallel(n: int, fn: Callable[[int], Any]) -> list[Any]:
-    """Runs fn(i) in n threads released at once; returns results or DomainError codes."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=20)
-            results[i] = fn(i)
-        except DomainError as exc:
-            results[i] = exc.code
-        except Exception as exc:  # pragma: no cover - reported by the assertions
-            results[i] = f"unexpected {type(exc).__name__}: {exc}"
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def neighbours(world, n: int) -> list:

@@ -514,36 +514,38 @@ def _staff_space(scope: StaffScope, space_id: int) -> Space:
 def booking_approve(
     *, scope: StaffScope, staff: User, booking_id: int, now: dt.datetime | None = None
 ) -> Booking:
-    now = now or timezone.now()
-    with transaction.atomic(durable=True):
-        booking = _staff_booking(scope, booking_id)
-        if booking.status != Booking.Status.PENDING:
-            raise errors.NotPending()
-        if booking.starts_at <= now:
-            raise errors.InThePast(field=None)  # too late to approve; the clock lapses it
-        booking.status, booking.decided_at, booking.decided_by = Booking.Status.CONFIRMED, now, staff
-        booking.save(update_fields=["status", "decided_at", "decided_by"])
-        audit_log("booking.booking.approved", actor=staff, obj=booking)
-        _notify(booking, "booking.approved")
-    return booking
+    return _decide(scope=scope, staff=staff, booking_id=booking_id, approve=True, reason="", now=now)
 
 
 def booking_refuse(
     *, scope: StaffScope, staff: User, booking_id: int, reason: str, now: dt.datetime | None = None
 ) -> Booking:
+    return _decide(scope=scope, staff=staff, booking_id=booking_id, approve=False, reason=reason, now=now)
+
+
+def _decide(
+    *, scope: StaffScope, staff: User, booking_id: int, approve: bool, reason: str, now: dt.datetime | None
+) -> Booking:
+    """Approves or refuses a request (a refusal needs a reason the resident reads)."""
     now = now or timezone.now()
-    reason = (reason or "").strip()
-    if not reason:
+    reason = (reason or "").strip()[:200]
+    if not approve and not reason:
         raise InvalidInput(code="reason_required", field="reason")
     with transaction.atomic(durable=True):
         booking = _staff_booking(scope, booking_id)
         if booking.status != Booking.Status.PENDING:
             raise errors.NotPending()
-        booking.status, booking.decided_at, booking.decided_by = Booking.Status.REFUSED, now, staff
-        booking.decision_reason = reason[:200]
+        if approve and booking.starts_at <= now:
+            raise errors.InThePast(field=None)  # too late to approve; the clock lapses it
+        booking.status = Booking.Status.CONFIRMED if approve else Booking.Status.REFUSED
+        booking.decided_at, booking.decided_by, booking.decision_reason = now, staff, reason
         booking.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
-        audit_log("booking.booking.refused", actor=staff, obj=booking, data={"reason": reason[:200]})
-        _notify(booking, "booking.refused", reason=reason[:200])
+        if approve:
+            audit_log("booking.booking.approved", actor=staff, obj=booking)
+            _notify(booking, "booking.approved")
+        else:
+            audit_log("booking.booking.refused", actor=staff, obj=booking, data={"reason": reason})
+            _notify(booking, "booking.refused", reason=reason)
     return booking
 
 
