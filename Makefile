@@ -28,7 +28,7 @@ static: node_modules/.installed
 
 run: install
 	$(BIN)/livingroom migrate --noinput
-	$(BIN)/livingroom load_demo --if-empty
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/livingroom load_demo --if-empty
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@# The task worker (SMS of notices) and the booking clock run beside the server and stop with it.
 	trap 'kill 0' EXIT INT TERM; \

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pyotp
@@ -38,13 +39,14 @@ class Command(BaseCommand):
 
 
 def print_signins(out: Any) -> None:
+    base = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
     out.write("\nDemo sign-ins")
     out.write(
-        "  Residents: http://127.0.0.1:8000/login/  phone "
+        f"  Residents: {base}/login/  phone "
         + ", ".join(p for p, *_ in DEMO_RESIDENTS)
         + "  (the code is in the SMS outbox: /dev/sms/ or `livingroom sms_outbox`)"
     )
-    out.write(f"  Staff:     http://127.0.0.1:8000/console/login/  password {DEMO_PASSWORD}")
+    out.write(f"  Staff:     {base}/console/login/  password {DEMO_PASSWORD}")
     out.write("             + the current TOTP code: `livingroom demo_totp USERNAME`")
     for username in [a.username for a in DEMO_STAFF] + ["admin"]:
         secret = totp_secret_for(username)
