@@ -304,6 +304,13 @@ def _blocked(m: Mx, role: str, t: int, response) -> None:
     assert (block.kind, block.resource, block.booked_by) == ("block", m.seats[t][3], m.user(role))
 
 
+def _hours_set(m: Mx, role: str, t: int, response) -> None:
+    from livingroom.booking.models import SpaceHours
+
+    assert len(response.json()) == 14
+    assert SpaceHours.objects.filter(space=m.rooms[t]).count() == 14
+
+
 def _rules_set(m: Mx, role: str, t: int, response) -> None:
     assert BookingRules.objects.get(space=m.rooms[t]).horizon_days == 9
 
@@ -522,6 +529,17 @@ OPS: list[Op] = [
         path=lambda m, t: f"/staff/spaces/{_pk(m.rooms, t)}/rules",
         body=lambda m, t: {"horizon_days": 9},
         check=_rules_set,
+    ),
+    Op(
+        "PUT",
+        "/staff/spaces/{space_id}/hours",
+        staff_act(200, "space_not_found", district_acts=True),
+        path=lambda m, t: f"/staff/spaces/{_pk(m.rooms, t)}/hours",
+        body=lambda m, t: {
+            "periods": [{"weekday": d, "opens": "09:00", "closes": "12:00"} for d in range(7)]
+            + [{"weekday": d, "opens": "13:00", "closes": "21:00"} for d in range(7)]
+        },
+        check=_hours_set,
     ),
     Op(
         "POST",

@@ -455,6 +455,31 @@ def staff_rules(request: HttpRequest, space_id: DbId, payload: RulesIn) -> Rules
     return RulesOut.model_validate(rules, from_attributes=True)
 
 
+class PeriodIn(Schema):
+    weekday: int = Field(..., ge=0, le=6, description="0 = Monday")
+    opens: dt.time
+    closes: dt.time
+
+
+class HoursIn(Schema):
+    periods: list[PeriodIn] = Field(..., max_length=50)
+
+
+@staff_router.put(
+    "/spaces/{space_id}/hours",
+    response={200: list[PeriodIn], 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Set a space's own weekly opening hours (empty: the center's hours)",
+)
+def staff_hours(request: HttpRequest, space_id: DbId, payload: HoursIn) -> list[PeriodIn]:
+    rows = services.space_hours_set(
+        scope=staff_scope_of(request),
+        staff=acting_user(request),
+        space_id=space_id,
+        periods=[(p.weekday, p.opens, p.closes) for p in payload.periods],
+    )
+    return [PeriodIn(weekday=r.weekday, opens=r.opens, closes=r.closes) for r in rows]
+
+
 class ClosureIn(Schema):
     center_id: DbId
     space_id: DbId | None = None

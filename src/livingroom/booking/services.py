@@ -10,6 +10,7 @@ are counted after locking the resident's row, so two tabs cannot both pass a lim
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import time
 from collections.abc import Iterable
@@ -48,6 +49,7 @@ from livingroom.booking.models import (
     Closure,
     RehabNote,
     Resource,
+    SpaceHours,
 )
 from livingroom.core.audit import audit_log
 from livingroom.core.errors import InvalidInput, NotFound, PermissionDenied
@@ -1006,6 +1008,36 @@ def space_units_set(
             data={"seats": seats, "therapists": len(therapists or [])},
         )
     return keep
+
+
+def space_hours_set(
+    *, scope: StaffScope, staff: User, space_id: int, periods: list[tuple[int, dt.time, dt.time]]
+) -> list[SpaceHours]:
+    """Gives a space its own weekly opening hours (several periods a day allowed, e.g. a lunch
+    break); an empty list returns it to its center's hours. Bookings already made stay."""
+    space = _staff_space(scope, space_id)
+    if not scope.works_at(space.center.community_id) and not scope.district:
+        raise PermissionDenied(code="desk_staff_only")
+    by_day: dict[int, list[tuple[dt.time, dt.time]]] = {}
+    for weekday, opens, closes in periods:
+        if not 0 <= weekday <= 6:
+            raise InvalidInput(code="invalid_weekday", field="periods")
+        if closes <= opens:
+            raise errors.TimesInvalid(field="periods")
+        by_day.setdefault(weekday, []).append((opens, closes))
+    for day_periods in by_day.values():
+        day_periods.sort()
+        if any(a[1] > b[0] for a, b in itertools.pairwise(day_periods)):
+            raise InvalidInput(code="hours_overlap", field="periods")
+    with transaction.atomic(durable=True):
+        SpaceHours.objects.filter(space=space).delete()
+        rows = SpaceHours.objects.bulk_create(
+            SpaceHours(space=space, weekday=d, opens=o, closes=c)
+            for d, ps in sorted(by_day.items())
+            for o, c in ps
+        )
+        audit_log("booking.hours.set", actor=staff, obj=space, data={"periods": len(rows)})
+    return rows
 
 
 def closure_add(
