@@ -544,7 +544,7 @@ OPS: list[Op] = [
     Op(
         "POST",
         "/staff/closures",
-        staff_act(201, "center_not_found"),
+        staff_act(201, "center_not_found", district_acts=True),
         path=lambda m, t: "/staff/closures",
         body=lambda m, t: {
             "center_id": MISSING_PK if t is None else m.rooms[t].center_id,

@@ -4,9 +4,9 @@ import pytest
 from django.core.management import call_command
 
 from livingroom.core.scopes import StaffScope
-from livingroom.people.models import EligibilityVerification, Resident, StaffRole, User
+from livingroom.people.models import EligibilityVerification, Resident, StaffRole, User, phone_index
 from livingroom.places import selectors
-from livingroom.places.models import Center, Community, Device, Street
+from livingroom.places.models import Center, Community, Device, Space, Street
 from livingroom.web.demo import baoan
 
 
@@ -33,6 +33,18 @@ def test_demo_district_loads(capsys):
         assert row.service_area > 0 and 0.05 < row.office_share < 0.4
         if row.office_share_before is not None:
             assert row.office_share < row.office_share_before < 0.6, row.community.name
+
+    # Booking: every bookable space has rules; the demo residents' bookings are there.
+    from livingroom.booking.models import Booking, BookingRules, Closure
+
+    assert BookingRules.objects.count() == Space.objects.filter(bookable=True).count() > 124
+    mine = Booking.objects.filter(resident__user__phone_hash=phone_index("13800138000"), status="confirmed")
+    assert [(b.status, b.space.name) for b in mine] == [("confirmed", "自习室")]
+    rehab = Booking.objects.get(resident__user__phone_hash=phone_index("13800138002"), space__kind="rehab")
+    assert rehab.resource.kind == "therapist" and rehab.starts_at.weekday() < 5
+    assert Booking.objects.filter(kind="organization", status="confirmed").count() >= 8
+    assert Booking.objects.filter(status="pending").count() == 1
+    assert Closure.objects.filter(reason="元旦闭馆").count() == 124
 
     call_command("load_demo", if_empty=True)  # a second `make run` leaves the data alone
     assert Community.objects.count() == 124

@@ -30,7 +30,9 @@ from livingroom.booking.calendar import SpaceCalendar, at, day_bounds, local_tz,
 from livingroom.booking.forms import (
     ActionForm,
     BlockForm,
+    ClosureForm,
     DeskBookingForm,
+    HoursForm,
     NoteForm,
     ReasonForm,
     RulesForm,
@@ -953,6 +955,91 @@ def series_new(request: HttpRequest) -> HttpResponse:
             "preview": preview,
             "free": sum(1 for p in preview or [] if not p["problem"]),
             "has_units": bool(units),
+        },
+        status=status,
+    )
+
+
+# --- opening hours and closures -------------------------------------------------------------------
+
+
+@staff_required
+def space_hours(request: HttpRequest, space_id: int) -> HttpResponse:
+    scope = staff_scope_of(request)
+    space = selectors.staff_space(scope, space_id)
+    current = selectors.space_own_hours(space)
+    form = HoursForm(request.POST or None, initial=HoursForm.initial_for(current))
+    status = 200
+    if request.method == "POST":
+        periods = form.periods() if form.is_valid() else []
+        if form.is_valid():  # periods() may have found a half-filled period
+            try:
+                services.space_hours_set(
+                    scope=scope, staff=acting_user(request), space_id=space.pk, periods=periods
+                )
+            except DomainError as exc:
+                status = _show_error(form, exc, {"periods": "use_center_hours"})
+            else:
+                messages.success(
+                    request, _("The opening hours of %(space)s are saved.") % {"space": space.name}
+                )
+                return redirect("booking_console:hours", space_id=space.pk)
+        else:
+            status = 400
+    return render(
+        request,
+        "booking/console_hours.html",
+        {
+            "space": space,
+            "form": form,
+            "can_act": scope.works_at(space.center.community_id) or scope.district,
+        },
+        status=status,
+    )
+
+
+@staff_required
+def closures(request: HttpRequest, center_id: int) -> HttpResponse:
+    scope = staff_scope_of(request)
+    center = selectors.staff_center(scope, center_id)  # another community's center: 404
+    spaces = [(s.pk, s.name) for s in selectors.bookable_spaces(center)]
+    form = ClosureForm(request.POST or None, spaces=spaces)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                _closure, cancelled = services.closure_add(
+                    scope=scope,
+                    staff=acting_user(request),
+                    center_id=center.pk,
+                    space_id=form.cleaned_data["space"],
+                    starts_on=form.cleaned_data["starts_on"],
+                    ends_on=form.cleaned_data["ends_on"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except DomainError as exc:
+                status = _show_error(form, exc, {"space_id": "space"})
+            else:
+                messages.success(
+                    request,
+                    ngettext(
+                        "The closure is saved; %(n)d booking was cancelled and its resident told.",
+                        "The closure is saved; %(n)d bookings were cancelled and their residents told.",
+                        cancelled,
+                    )
+                    % {"n": cancelled},
+                )
+                return redirect("booking_console:closures", center_id=center.pk)
+        else:
+            status = 400
+    return render(
+        request,
+        "booking/console_closures.html",
+        {
+            "center": center,
+            "form": form,
+            "closures": selectors.upcoming_closures(center),
+            "can_act": scope.works_at(center.community_id) or scope.district,
         },
         status=status,
     )

@@ -239,3 +239,79 @@ class UtilisationForm(forms.Form):
             empty_value=None,
             choices=[("", _("All centers")), *centers],
         )
+
+
+WEEKDAYS = [
+    _("Monday"),
+    _("Tuesday"),
+    _("Wednesday"),
+    _("Thursday"),
+    _("Friday"),
+    _("Saturday"),
+    _("Sunday"),
+]
+
+
+class HoursForm(forms.Form):
+    """A space's own week: up to two periods a day (e.g. a lunch break); empty days are closed."""
+
+    use_center_hours = forms.BooleanField(label=_("Use the center's opening hours"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for d in range(7):
+            for n in (1, 2):
+                for part in ("opens", "closes"):
+                    self.fields[f"d{d}_{n}_{part}"] = forms.TimeField(
+                        label=f"{WEEKDAYS[d]} {n} {part}",
+                        required=False,
+                        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                    )
+
+    def rows(self) -> list[tuple[str, list[tuple[forms.BoundField, forms.BoundField]]]]:
+        return [
+            (str(WEEKDAYS[d]), [(self[f"d{d}_{n}_opens"], self[f"d{d}_{n}_closes"]) for n in (1, 2)])
+            for d in range(7)
+        ]
+
+    def periods(self) -> list[tuple[int, dt.time, dt.time]]:
+        if self.cleaned_data.get("use_center_hours"):
+            return []
+        out = []
+        for d in range(7):
+            for n in (1, 2):
+                opens = self.cleaned_data.get(f"d{d}_{n}_opens")
+                closes = self.cleaned_data.get(f"d{d}_{n}_closes")
+                if opens and closes:
+                    out.append((d, opens, closes))
+                elif opens or closes:
+                    self.add_error(f"d{d}_{n}_opens", _("Give both the opening and the closing time."))
+        return out
+
+    @staticmethod
+    def initial_for(periods: Sequence[tuple[int, dt.time, dt.time]]) -> dict[str, Any]:
+        initial: dict[str, Any] = {"use_center_hours": not periods}
+        seen: dict[int, int] = {}
+        for d, opens, closes in periods:
+            n = seen[d] = seen.get(d, 0) + 1
+            if n <= 2:
+                initial[f"d{d}_{n}_opens"], initial[f"d{d}_{n}_closes"] = opens, closes
+        return initial
+
+
+class ClosureForm(forms.Form):
+    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    space = forms.TypedChoiceField(label=_("Space"), coerce=int, required=False, empty_value=None)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        help_text=_("Residents whose bookings fall on these days are told this reason."),
+    )
+
+    def __init__(self, *args: Any, spaces: Sequence[tuple[int, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedChoiceField, self.fields["space"]).choices = [
+            ("", _("The whole center")),
+            *spaces,
+        ]

@@ -21,7 +21,15 @@ from livingroom.booking.calendar import (
     free_units,
     rules_of,
 )
-from livingroom.booking.models import Booking, BookingRules, BookingSeries, BookingSuspension, Resource
+from livingroom.booking.models import (
+    Booking,
+    BookingRules,
+    BookingSeries,
+    BookingSuspension,
+    Closure,
+    Resource,
+    SpaceHours,
+)
 from livingroom.core.errors import InvalidInput, NotFound
 from livingroom.core.scopes import StaffScope
 from livingroom.people.models import Resident
@@ -439,3 +447,20 @@ def free_units_for(
 ) -> list[Resource]:
     """Units residents may book that are free for the whole of ``[starts_at, ends_at)``."""
     return free_units(space, starts_at, ends_at, now or timezone.now())
+
+
+def space_own_hours(space: Space) -> list[tuple[int, dt.time, dt.time]]:
+    """A space's own weekly periods; empty when it keeps its center's hours."""
+    return list(
+        SpaceHours.objects.filter(space=space)
+        .order_by("weekday", "opens")
+        .values_list("weekday", "opens", "closes")
+    )
+
+
+def upcoming_closures(center: Center) -> list[Closure]:
+    return list(
+        Closure.objects.filter(center=center, ends_on__gte=timezone.localdate())
+        .select_related("space", "created_by")
+        .order_by("starts_on")
+    )

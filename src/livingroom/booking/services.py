@@ -1064,7 +1064,7 @@ def closure_add(
     center = scope.filter(Center.objects.all(), community="community", center="").filter(pk=center_id).first()
     if center is None:
         raise NotFound(code="center_not_found")
-    if not scope.works_at(center.community_id):
+    if not (scope.works_at(center.community_id) or scope.district):  # the district declares holidays
         raise PermissionDenied(code="desk_staff_only")
     if space_id is not None and not Space.objects.filter(pk=space_id, center=center).exists():
         raise NotFound(code="space_not_found", field="space_id")

@@ -18,7 +18,7 @@ from livingroom.booking.calendar import at
 from livingroom.booking.models import Booking, Resource
 from livingroom.people.models import Resident, User
 from livingroom.people.scopes import staff_scope
-from livingroom.places.models import Organization, Space
+from livingroom.places.models import Center, Organization, Space
 
 # kind → rules (the defaults a district would start from)
 RULES: dict[str, dict[str, Any]] = {
@@ -56,10 +56,40 @@ def load_booking(rng: random.Random) -> dict[str, int]:
                 space_id=space.pk,
                 therapists=[("区中医院 王医生", None), ("区残联 康复专干", canlian)],
             )
+            # Therapists' hours: weekdays, with a lunch break.
+            booking.space_hours_set(
+                scope=scope,
+                staff=admin,
+                space_id=space.pk,
+                periods=[
+                    (d, o, c)
+                    for d in range(5)
+                    for o, c in ((dt.time(9), dt.time(12)), (dt.time(14), dt.time(17)))
+                ],
+            )
+    # New Year's Day: every center closes (a holiday closure; bookings that day are refused).
+    new_year = dt.date(today.year + 1, 1, 1)
+    for center in Center.objects.all():
+        booking.closure_add(
+            scope=scope,
+            staff=admin,
+            center_id=center.pk,
+            starts_on=new_year,
+            ends_on=new_year,
+            reason="元旦闭馆",
+        )
     counts = {"spaces": len(spaces)}
     counts["future"] = _future_bookings(today, scope, admin)
     counts["history"] = _study_history(rng, today)
     return counts
+
+
+def _weekday_from(day: dt.date) -> dt.date:
+    """The first weekday from ``day`` on that is not New Year's Day (every center is open on
+    weekdays until 20:00 at least; rehabilitation rooms only on weekdays; all close on 1 January)."""
+    while day.weekday() >= 5 or (day.month, day.day) == (1, 1):
+        day += dt.timedelta(days=1)
+    return day
 
 
 def _resident(phone: str) -> Resident:
@@ -69,6 +99,8 @@ def _resident(phone: str) -> Resident:
 def _future_bookings(today: dt.date, scope: Any, admin: User) -> int:
     made = 0
     tomorrow = today + dt.timedelta(days=1)
+    if (tomorrow.month, tomorrow.day) == (1, 1):  # the study room books two days ahead
+        tomorrow += dt.timedelta(days=1)
     gushu_study = Space.objects.get(center__community__name="固戍社区", kind="study", opened_on__isnull=False)
     seat = Resource.objects.get(space=gushu_study, kind="seat", label="12")
     booking.booking_create(
@@ -88,8 +120,8 @@ def _future_bookings(today: dt.date, scope: Any, admin: User) -> int:
         booking.booking_create(
             user=someone.user,
             resource_id=activity.pk,
-            starts_at=at(today + dt.timedelta(days=3), dt.time(19)),
-            ends_at=at(today + dt.timedelta(days=3), dt.time(21)),
+            starts_at=at(_weekday_from(today + dt.timedelta(days=3)), dt.time(18)),
+            ends_at=at(_weekday_from(today + dt.timedelta(days=3)), dt.time(20)),
             purpose="社区合唱队排练",
         )
         made += 1
@@ -98,8 +130,8 @@ def _future_bookings(today: dt.date, scope: Any, admin: User) -> int:
         booking.booking_create(
             user=_resident("13800138002").user,
             resource_id=rehab.pk,
-            starts_at=at(today + dt.timedelta(days=2), dt.time(10)),
-            ends_at=at(today + dt.timedelta(days=2), dt.time(10, 30)),
+            starts_at=at(_weekday_from(today + dt.timedelta(days=2)), dt.time(10)),
+            ends_at=at(_weekday_from(today + dt.timedelta(days=2)), dt.time(10, 30)),
         )
         made += 1
     # A weekly calligraphy class of the Longzhu painting society in Longzhu's activity room.
