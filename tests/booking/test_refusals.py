@@ -956,8 +956,8 @@ def test_desk_booking_with_an_expired_pass(world, desk, tomorrow):
 @pytest.mark.parametrize(
     ("change", "code", "field"),
     [
-        ({"min_minutes": 30}, "invalid_rules", None),
-        ({"max_minutes": 30}, "invalid_rules", None),
+        ({"min_minutes": 30}, "invalid_rules", "min_minutes"),
+        ({"max_minutes": 30}, "invalid_rules", "max_minutes"),
         ({"slot_minutes": 10}, "invalid_input", "slot_minutes"),
         ({"horizon_days": 91}, "invalid_input", "horizon_days"),
         ({"audience": "vip"}, "invalid_input", "audience"),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime
+from pydantic import AfterValidator, AwareDatetime
 
 from livingroom.booking import selectors, services
 from livingroom.booking.calendar import active_suspension
@@ -25,6 +25,17 @@ device_router = Router(tags=["devices: bookings"])
 staff_router = Router(tags=["staff: bookings"])
 
 Text200 = Field("", max_length=200)
+
+
+def _no_offset(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        raise ValueError("a local time of day without a time-zone offset, e.g. 19:00")
+    return value
+
+
+# A time of day in the center's local time ("19:00"); an offset ("19:00+08:00") is refused.
+LocalTime = Annotated[dt.time, AfterValidator(_no_offset)]
+
 # ``?from=2026-11-28&to=2026-11-30`` (``from`` is a Python keyword, hence the aliases).
 FROM = Query(None, alias="from")
 TO = Query(None, alias="to")
@@ -274,8 +285,11 @@ class StaffBookingOut(BookingOut):
 def staff_booking_out(b: Booking, request: HttpRequest) -> StaffBookingOut:
     """Partner staff (who see no residents) get no name, not even masked."""
     names = staff_scope_of(request).can_see_residents
+    out = booking_out(b).model_dump()
+    if not names and b.kind == Booking.Kind.RESIDENT:  # a resident's purpose may be health data
+        out.update(purpose="", decision_reason="", cancel_reason="")
     return StaffBookingOut(
-        **booking_out(b).model_dump(),
+        **out,
         resident_name_masked=b.resident.masked_name if b.resident_id and names else None,  # type: ignore[union-attr]
         organization=b.organization.name if b.organization_id else None,  # type: ignore[union-attr]
         series_id=b.series_id,
@@ -434,7 +448,7 @@ class RulesIn(Schema):
     min_minutes: int = Field(60, ge=15, le=1440)
     max_minutes: int = Field(120, ge=15, le=1440)
     horizon_days: int = Field(7, ge=0, le=90)
-    release_time: dt.time | None = None
+    release_time: LocalTime | None = None
     max_per_day: int | None = Field(None, ge=1, le=100)
     max_minutes_per_week: int | None = Field(None, ge=15, le=10080)
     requires_approval: bool = False
@@ -450,15 +464,18 @@ class RulesIn(Schema):
 )
 def staff_rules(request: HttpRequest, space_id: DbId, payload: RulesIn) -> RulesOut:
     rules = services.booking_rules_set(
-        scope=staff_scope_of(request), staff=acting_user(request), space_id=space_id, **payload.model_dump()
+        scope=staff_scope_of(request),
+        staff=acting_user(request),
+        space_id=space_id,
+        **payload.model_dump(exclude_unset=True),
     )
     return RulesOut.model_validate(rules, from_attributes=True)
 
 
 class PeriodIn(Schema):
     weekday: int = Field(..., ge=0, le=6, description="0 = Monday")
-    opens: dt.time
-    closes: dt.time
+    opens: LocalTime
+    closes: LocalTime
 
 
 class HoursIn(Schema):
@@ -516,8 +533,8 @@ class SeriesIn(Schema):
     organization_id: DbId | None = None
     purpose: str = Field(..., min_length=1, max_length=200)
     weekday: int = Field(..., ge=0, le=6)
-    starts: dt.time
-    ends: dt.time
+    starts: LocalTime
+    ends: LocalTime
     first_date: dt.date
     weeks: int = Field(..., ge=1, le=52)
     skip_conflicts: bool = False

@@ -26,7 +26,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from livingroom.booking import errors, selectors, services
-from livingroom.booking.calendar import SpaceCalendar, at, day_bounds, local_tz, rules_of, when_label
+from livingroom.booking.calendar import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    SpaceCalendar,
+    at,
+    day_bounds,
+    local_tz,
+    rules_of,
+    when_label,
+)
 from livingroom.booking.forms import (
     ActionForm,
     BlockForm,
@@ -62,10 +71,12 @@ def _weekday_names() -> list[str]:
 
 
 def _parse_day(value: str | None) -> dt.date | None:
+    """A day from the query string; anything else (or outside 2000–2100) means "today"."""
     try:
-        return dt.date.fromisoformat((value or "").strip()[:10])
+        day = dt.date.fromisoformat((value or "").strip()[:10])
     except ValueError:
         return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
 def _show_error(form: forms.BaseForm, exc: DomainError, aliases: dict[str, str] | None = None) -> int:

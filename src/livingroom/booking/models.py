@@ -17,6 +17,7 @@ The database guarantees that active bookings never overlap:
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -89,6 +90,12 @@ class BookingRules(models.Model):
 
     def __str__(self) -> str:
         return f"{self.space}"
+
+    def clean(self) -> None:
+        """Lengths are whole slots, so that every length a resident may pick can be booked."""
+        for name in ("min_minutes", "max_minutes"):
+            if self.slot_minutes and getattr(self, name) % self.slot_minutes:
+                raise ValidationError({name: _("Use a multiple of the slot length.")})
 
 
 class SpaceHours(models.Model):

@@ -394,8 +394,10 @@ def utilisation(
         cal = calendars[space.pk]
         open_h = 0.0
         blocked_h = 0.0
+        periods: list[Period] = []
         day = date_from
         while day <= date_to:
+            periods += cal.periods(day)
             open_h += sum((e - s).total_seconds() for s, e in cal.periods(day)) / 3600 * units
             day += dt.timedelta(days=1)
         booked_h = 0.0
@@ -403,8 +405,12 @@ def utilisation(
         for _sid, kind, status, whole_space, s, e in rows_by_space[space.pk]:
             hours = (min(e, end) - max(s, start)).total_seconds() / 3600 * (units if whole_space else 1)
             if kind == Booking.Kind.BLOCK:
-                if status in Booking.ACTIVE:
-                    blocked_h += hours
+                if status in Booking.ACTIVE:  # only the blocked part of the opening hours
+                    blocked_h += (
+                        sum(max((min(e, pe) - max(s, ps)).total_seconds(), 0) for ps, pe in periods)
+                        / 3600
+                        * (units if whole_space else 1)
+                    )
                 continue
             if status in (Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN, Booking.Status.NO_SHOW):
                 booked_h += hours

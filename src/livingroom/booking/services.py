@@ -66,6 +66,7 @@ logger = logging.getLogger(__name__)
 QR_SALT = "livingroom.booking.space-qr"
 EXCLUSION_VIOLATION = "23P01"  # PostgreSQL: an overlapping booking (migration 0002)
 DEADLOCK_DETECTED = "40P01"
+MAX_CLOSURE_DAYS = 366
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -459,7 +460,7 @@ def booking_check_in_by_space_qr(
         raise InvalidInput(code="space_code_invalid", field="k")
     resident = _resident_of(user)
     with transaction.atomic(durable=True):
-        booking = (
+        found = (
             Booking.objects.select_for_update(of=("self",))
             .select_related("space__booking_rules", "resource")
             .filter(
@@ -470,7 +471,19 @@ def booking_check_in_by_space_qr(
                 ends_at__gt=now,
             )
             .order_by("starts_at")
-            .first()
+        )
+        # A confirmed booking whose window is open comes first; an already checked-in one only
+        # answers "welcome" when there is nothing else to check in.
+        candidates = list(found)
+
+        def window_open(b: Booking) -> bool:
+            opens = b.starts_at - dt.timedelta(minutes=rules_of(b.space).checkin_opens_minutes)
+            return b.status == Booking.Status.CONFIRMED and opens <= now
+
+        booking = (
+            next((b for b in candidates if window_open(b)), None)
+            or next((b for b in candidates if b.status == Booking.Status.CHECKED_IN), None)
+            or next(iter(candidates), None)
         )
         if booking is None:
             raise errors.NothingToCheckIn()
@@ -1061,6 +1074,10 @@ def closure_add(
     check_day(ends_on, "ends_on")
     if ends_on < starts_on:
         raise errors.TimesInvalid(field="ends_on")
+    if ends_on < local_day(now):
+        raise errors.InThePast(field="ends_on")  # a closure is for days to come, not history
+    if (ends_on - starts_on).days >= MAX_CLOSURE_DAYS:
+        raise InvalidInput(code="closure_too_long", field="ends_on", max_days=MAX_CLOSURE_DAYS)
     center = scope.filter(Center.objects.all(), community="community", center="").filter(pk=center_id).first()
     if center is None:
         raise NotFound(code="center_not_found")
@@ -1079,8 +1096,12 @@ def closure_add(
             reason=reason[:200],
             created_by=staff,
         )
+        # Only bookings still to come; checked-in and past ones are history and stay as they were.
         affected = Booking.objects.select_for_update(of=("self",)).filter(
-            space__center=center, status__in=Booking.ACTIVE, starts_at__lt=end, ends_at__gt=start
+            space__center=center,
+            status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
+            starts_at__lt=end,
+            ends_at__gt=max(start, now),
         )
         if space_id is not None:
             affected = affected.filter(space_id=space_id)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from icalendar import Calendar, Event
 
 from livingroom.booking import selectors, services
-from livingroom.booking.calendar import active_suspension
+from livingroom.booking.calendar import FIRST_YEAR, LAST_YEAR, active_suspension
 from livingroom.core.errors import DomainError
 from livingroom.core.permissions import resident_required, staff_required, staff_scope_of
 from livingroom.people.selectors import resident_of
@@ -27,7 +27,7 @@ def _parse_day(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
-        return None
+        return None  # the page clamps any day to the days it shows
 
 
 def space_page(request: HttpRequest, space_id: int) -> HttpResponse:
@@ -73,7 +73,11 @@ def book(request: HttpRequest, space_id: int) -> HttpResponse:
     except ValueError:
         messages.error(request, _("Choose a start time and a length."))
         return redirect(back)
-    if timezone.is_naive(starts_at) or not 0 < minutes <= 24 * 60:
+    if (
+        timezone.is_naive(starts_at)
+        or not 0 < minutes <= 24 * 60
+        or not FIRST_YEAR <= starts_at.year <= LAST_YEAR
+    ):
         messages.error(request, _("Choose a start time and a length."))
         return redirect(back)
     ends_at = starts_at + dt.timedelta(minutes=minutes)

@@ -7,12 +7,16 @@ idempotent, so two clocks running at once do no harm.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from livingroom.booking.services import booking_tick
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -23,11 +27,19 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         while True:
-            result = booking_tick()
-            if result.released or result.reminded or result.expired or options["verbosity"] > 1:
-                self.stdout.write(
-                    f"released {result.released}, reminded {result.reminded}, lapsed {result.expired}"
-                )
+            try:
+                result = booking_tick()
+            except Exception:
+                if not options["loop"]:
+                    raise
+                # One failed pass (a locked database, a lost connection) must not stop the clock.
+                logger.exception("booking tick failed; trying again in %s s", options["loop"])
+                close_old_connections()
+            else:
+                if result.released or result.reminded or result.expired or options["verbosity"] > 1:
+                    self.stdout.write(
+                        f"released {result.released}, reminded {result.reminded}, lapsed {result.expired}"
+                    )
             if not options["loop"]:
                 return
             time.sleep(options["loop"])
