@@ -17,6 +17,7 @@ from livingroom.core.schemas import DbId, ErrorOut
 from livingroom.people import errors as people_errors
 from livingroom.people.auth import acting_user
 from livingroom.people.models import Resident
+from livingroom.people.selectors import resident_of
 from livingroom.places.devices import device_of
 
 public_router = Router(tags=["bookings"])
@@ -166,7 +167,7 @@ def booking_out(b: Booking) -> BookingOut:
 
 
 def _resident(request: HttpRequest) -> Resident:
-    resident = Resident.objects.filter(user=acting_user(request)).first()
+    resident = resident_of(acting_user(request))
     if resident is None:
         raise people_errors.ProfileIncomplete()
     return resident

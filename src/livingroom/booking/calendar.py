@@ -45,6 +45,15 @@ def check_day(day: dt.date | dt.datetime, field: str) -> None:
         )
 
 
+def parse_day(value: str | None) -> dt.date | None:
+    """A day from a query string (``2026-11-28``); None when absent, malformed or outside the years above."""
+    try:
+        day = dt.date.fromisoformat((value or "").strip()[:10])
+    except ValueError:
+        return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
+
+
 def rules_of(space: Space) -> BookingRules:
     """The booking rules of a bookable space (the reverse one-to-one, typed)."""
     rules: BookingRules = space.booking_rules  # type: ignore[attr-defined]

@@ -27,12 +27,11 @@ from django.utils.translation import ngettext
 
 from livingroom.booking import errors, selectors, services
 from livingroom.booking.calendar import (
-    FIRST_YEAR,
-    LAST_YEAR,
     SpaceCalendar,
     at,
     day_bounds,
     local_tz,
+    parse_day,
     rules_of,
     when_label,
 )
@@ -68,15 +67,6 @@ WEEK_CHIPS = 4  # bookings listed in one day of the week view before "+N more"
 
 def _weekday_names() -> list[str]:
     return [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
-
-
-def _parse_day(value: str | None) -> dt.date | None:
-    """A day from the query string; anything else (or outside 2000–2100) means "today"."""
-    try:
-        day = dt.date.fromisoformat((value or "").strip()[:10])
-    except ValueError:
-        return None
-    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
 def _show_error(form: forms.BaseForm, exc: DomainError, aliases: dict[str, str] | None = None) -> int:
@@ -258,7 +248,7 @@ def _seats_taken(bookings: Iterable[Booking], units: int, start: dt.datetime, en
 def calendar(request: HttpRequest, center_id: int) -> HttpResponse:
     scope = staff_scope_of(request)
     today = timezone.localdate()
-    day = _parse_day(request.GET.get("day")) or today
+    day = parse_day(request.GET.get("day")) or today
     view = "week" if request.GET.get("view") == "week" else "day"
     week = view == "week"
     cal = selectors.staff_calendar(scope, center_id, day, view=view)
@@ -511,7 +501,7 @@ def space_block(request: HttpRequest, space_id: int) -> HttpResponse:
     scope = staff_scope_of(request)
     space = selectors.staff_space(scope, space_id)
     units = selectors.units_of(space, residents_only=False)
-    initial = {"day": _parse_day(request.GET.get("day")) or timezone.localdate()}
+    initial = {"day": parse_day(request.GET.get("day")) or timezone.localdate()}
     form = BlockForm(
         request.POST or None,
         units=[(u.pk, _unit_label(u)) for u in units if not u.whole_space],
@@ -639,7 +629,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         except DomainError:
             chosen = None
     initial: dict[str, Any] = {
-        "day": _parse_day(request.GET.get("day")) or timezone.localdate(),
+        "day": parse_day(request.GET.get("day")) or timezone.localdate(),
         "resource": parse_id(request.GET.get("unit")),
         "resident_id": chosen.pk if chosen else None,
     }

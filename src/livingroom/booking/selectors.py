@@ -14,18 +14,15 @@ from livingroom.booking.calendar import (
     Period,
     SpaceCalendar,
     active_or_held,
-    active_suspension,
     at,
     check_day,
     eligible,
-    free_units,
     rules_of,
 )
 from livingroom.booking.models import (
     Booking,
     BookingRules,
     BookingSeries,
-    BookingSuspension,
     Closure,
     Resource,
     SpaceHours,
@@ -186,10 +183,6 @@ def booking_of_resident(resident: Resident, booking_id: int) -> Booking:
     if booking is None:
         raise errors.BookingNotFound()
     return booking
-
-
-def suspension_of(resident: Resident) -> BookingSuspension | None:
-    return active_suspension(resident)
 
 
 def may_book(space: Space, resident: Resident | None) -> bool:
@@ -438,21 +431,6 @@ def series_for_staff(scope: StaffScope) -> QuerySet[BookingSeries]:
         community="resource__space__center__community",
         center="resource__space__center",
     )
-
-
-def suspensions_for_staff(scope: StaffScope) -> QuerySet[BookingSuspension]:
-    return scope.filter(
-        BookingSuspension.objects.select_related("resident"),
-        community="resident__home_community",
-        residents=True,
-    ).filter(lifted_at__isnull=True, ends_at__gt=timezone.now())
-
-
-def free_units_for(
-    space: Space, starts_at: dt.datetime, ends_at: dt.datetime, *, now: dt.datetime | None = None
-) -> list[Resource]:
-    """Units residents may book that are free for the whole of ``[starts_at, ends_at)``."""
-    return free_units(space, starts_at, ends_at, now or timezone.now())
 
 
 def space_own_hours(space: Space) -> list[tuple[int, dt.time, dt.time]]:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from icalendar import Calendar, Event
 
 from livingroom.booking import selectors, services
-from livingroom.booking.calendar import FIRST_YEAR, LAST_YEAR, active_suspension
+from livingroom.booking.calendar import FIRST_YEAR, LAST_YEAR, active_suspension, parse_day
 from livingroom.core.errors import DomainError
 from livingroom.core.permissions import resident_required, staff_required, staff_scope_of
 from livingroom.people.selectors import resident_of
@@ -23,18 +23,11 @@ from livingroom.people.selectors import resident_of
 DAYS_SHOWN = 8
 
 
-def _parse_day(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None  # the page clamps any day to the days it shows
-
-
 def space_page(request: HttpRequest, space_id: int) -> HttpResponse:
     """Free slots of one day, and the booking form (start, length, seat)."""
     space = selectors.bookable_space(space_id)
     today = timezone.localdate()
-    day = _parse_day(request.GET.get("day")) or today
+    day = parse_day(request.GET.get("day")) or today
     last = today + dt.timedelta(days=DAYS_SHOWN - 1)
     day = min(max(day, today), last)
     availability = selectors.space_availability(space, day, day)
