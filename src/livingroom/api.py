@@ -19,6 +19,7 @@ from livingroom.people import api as people_api
 from livingroom.people.auth import staff_auth, user_auth
 from livingroom.places import api as places_api
 from livingroom.places.devices import device_auth
+from livingroom.programs import api as programs_api
 
 logger = logging.getLogger(__name__)
 
@@ -129,3 +130,7 @@ api.add_router("/", booking_api.public_router)
 api.add_router("/", booking_api.resident_router, auth=user_auth)
 api.add_router("/", booking_api.device_router, auth=device_auth)
 api.add_router("/staff", booking_api.staff_router, auth=staff_auth)
+api.add_router("/", programs_api.public_router)
+api.add_router("/", programs_api.resident_router, auth=user_auth)
+api.add_router("/", programs_api.device_router, auth=device_auth)
+api.add_router("/staff", programs_api.staff_router, auth=staff_auth)

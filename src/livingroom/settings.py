@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "livingroom.people",
     "livingroom.notices",
     "livingroom.booking",
+    "livingroom.programs",
     "livingroom.web",
 ]
 
@@ -208,6 +209,12 @@ LIVINGROOM_NO_SHOW_LIMIT = env_int("LIVINGROOM_NO_SHOW_LIMIT", 3)
 LIVINGROOM_NO_SHOW_PERIOD_DAYS = env_int("LIVINGROOM_NO_SHOW_PERIOD_DAYS", 30)
 LIVINGROOM_NO_SHOW_SUSPENSION_DAYS = env_int("LIVINGROOM_NO_SHOW_SUSPENSION_DAYS", 7)
 LIVINGROOM_IDEMPOTENCY_TTL = 24 * 3600
+# Courses: a public-welfare course charges at most this share of the market price (percent).
+LIVINGROOM_PUBLIC_WELFARE_SHARE_PCT = env_int("LIVINGROOM_PUBLIC_WELFARE_SHARE_PCT", 20)
+LIVINGROOM_PAYMENT_ADAPTERS = env_list(
+    "LIVINGROOM_PAYMENT_ADAPTERS",
+    "livingroom.programs.payments.CashAtDesk,livingroom.programs.payments.ExternalReference",
+)
 LIVINGROOM_DEMO_HINTS = env_bool("LIVINGROOM_DEMO_HINTS", DEBUG)
 
 # --- Logging: every handler passes through the PII mask --------------------------------------

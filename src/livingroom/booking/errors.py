@@ -120,3 +120,8 @@ class SeriesConflicts(Conflict):
 class NotConfirmed(Conflict):
     code = "booking_not_confirmed"
     default_message = _("This booking is not confirmed.")
+
+
+class ProgramReservation(Conflict):
+    code = "program_reservation"
+    default_message = _("This time is reserved for a course session; cancel the session under Courses.")

@@ -222,6 +222,7 @@ class Booking(models.Model):
         RESIDENT = "resident", _("Resident")
         ORGANIZATION = "organization", _("Organisation")
         BLOCK = "block", _("Blocked by staff")
+        PROGRAM = "program", _("Course or activity")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for approval")
@@ -290,6 +291,7 @@ class Booking(models.Model):
                     Q(kind="resident", resident__isnull=False)
                     | Q(kind="organization", resident__isnull=True)
                     | Q(kind="block", resident__isnull=True, organization__isnull=True)
+                    | Q(kind="program", resident__isnull=True)
                 ),
                 name="booking_kind_matches_party",
             ),

@@ -574,6 +574,8 @@ def booking_cancel_by_staff(
         raise InvalidInput(code="reason_required", field="reason")
     with transaction.atomic(durable=True):
         booking = _staff_booking(scope, booking_id)
+        if booking.kind == Booking.Kind.PROGRAM:
+            raise errors.ProgramReservation()  # cancelled with its session, where residents are told
         if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED) or booking.ends_at <= now:
             raise errors.NotCancellable()
         _set_cancelled(booking, by=staff, reason=reason, now=now)
@@ -677,7 +679,7 @@ def space_block(
         for booking in in_way.select_related("resource", "resident__user", "space__center").order_by(
             "starts_at"
         ):
-            if booking.kind == Booking.Kind.BLOCK:
+            if booking.kind in (Booking.Kind.BLOCK, Booking.Kind.PROGRAM):
                 raise errors.SlotTaken(message=errors.SlotTaken.default_message, code="already_blocked")
             spare = None
             if not target.whole_space and not booking.whole_space:
@@ -1097,12 +1099,16 @@ def closure_add(
             created_by=staff,
         )
         # Only bookings still to come; checked-in and past ones are history and stay as they were.
-        affected = Booking.objects.select_for_update(of=("self",)).filter(
-            space__center=center,
-            status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
-            starts_at__lt=end,
-            ends_at__gt=max(start, now),
-        )
+        affected = (
+            Booking.objects.select_for_update(of=("self",))
+            .filter(
+                space__center=center,
+                status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
+                starts_at__lt=end,
+                ends_at__gt=max(start, now),
+            )
+            .exclude(kind=Booking.Kind.PROGRAM)
+        )  # sessions are cancelled under Programs, with their residents
         if space_id is not None:
             affected = affected.filter(space_id=space_id)
         cancelled = 0
@@ -1112,6 +1118,119 @@ def closure_add(
             cancelled += 1
         audit_log("booking.closure.added", actor=staff, obj=closure, data={"cancelled": cancelled})
     return closure, cancelled
+
+
+# --- reservations for courses and activities (called by the programs app) ---------------------
+
+
+@dataclass(frozen=True)
+class ReservationRequest:
+    space_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+def program_reservations_make(
+    *,
+    staff: User,
+    requests: list[ReservationRequest],
+    purpose: str,
+    organization_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> list[Booking]:
+    """Reserves whole spaces for the sessions of a course, inside the caller's transaction.
+
+    The same guard as every booking: an overlap with any active booking of the space (a resident's
+    seat, an organisation, a block, another course) is refused with ``slot_taken`` naming the
+    session (``field`` = ``sessions.<index>``); a closed day with ``space_closed``. The caller's
+    transaction rolls back every reservation it made before the refusal.
+    """
+    now = now or timezone.now()
+    made: list[Booking] = []
+    with transaction.atomic():
+        for index, req in enumerate(requests):
+            where = f"sessions.{index}"
+            space = Space.objects.select_related("center").filter(pk=req.space_id).first()
+            if space is None:
+                raise NotFound(code="space_not_found", field=where)
+            unit = Resource.objects.filter(space=space, kind=Resource.Kind.ROOM).first()
+            if unit is None:
+                unit = Resource.objects.create(
+                    space=space, kind=Resource.Kind.ROOM, label=space.name[:60], residents_may_book=False
+                )
+            day = local_day(req.starts_at)
+            if Closure.objects.filter(
+                Q(space__isnull=True) | Q(space=space),
+                center_id=space.center_id,
+                starts_on__lte=day,
+                ends_on__gte=day,
+            ).exists():
+                raise errors.SpaceClosed(field=where)
+            _release_due_in_space(space.pk, req.starts_at, req.ends_at, now)
+            if _conflicts(unit, req.starts_at, req.ends_at, now):
+                raise errors.SlotTaken(field=where)
+            made.append(
+                _insert(
+                    Booking(
+                        resource=unit,
+                        space=space,
+                        whole_space=True,
+                        kind=Booking.Kind.PROGRAM,
+                        status=Booking.Status.CONFIRMED,
+                        starts_at=req.starts_at,
+                        ends_at=req.ends_at,
+                        organization_id=organization_id,
+                        purpose=purpose[:200],
+                        booked_by=staff,
+                        created_at=now,
+                    )
+                )
+            )
+        audit_log(
+            "booking.program.reserved",
+            actor=staff,
+            data={"bookings": [b.pk for b in made], "purpose": purpose[:200]},
+        )
+    return made
+
+
+def program_reservations_free(
+    *, requests: list[ReservationRequest], now: dt.datetime | None = None
+) -> list[str]:
+    """Whether each session's space is free: "" or the refusal code (an early, non-binding answer)."""
+    now = now or timezone.now()
+    answers = []
+    for req in requests:
+        unit = Resource.objects.filter(space_id=req.space_id, kind=Resource.Kind.ROOM).first()
+        day = local_day(req.starts_at)
+        space = Space.objects.filter(pk=req.space_id).values_list("center_id", flat=True).first()
+        if Closure.objects.filter(
+            Q(space__isnull=True) | Q(space_id=req.space_id),
+            center_id=space,
+            starts_on__lte=day,
+            ends_on__gte=day,
+        ).exists():
+            answers.append(errors.SpaceClosed.code)
+        elif unit is not None and _conflicts(unit, req.starts_at, req.ends_at, now):
+            answers.append(errors.SlotTaken.code)
+        else:
+            answers.append("")
+    return answers
+
+
+def program_reservations_cancel(
+    *, booking_ids: list[int], by: User | None, reason: str, now: dt.datetime | None = None
+) -> int:
+    """Cancels the reservations of cancelled sessions, inside the caller's transaction."""
+    now = now or timezone.now()
+    n = 0
+    with transaction.atomic():
+        for booking in Booking.objects.select_for_update().filter(
+            pk__in=booking_ids, kind=Booking.Kind.PROGRAM, status__in=Booking.ACTIVE
+        ):
+            _set_cancelled(booking, by=by, reason=reason, now=now)
+            n += 1
+    return n
 
 
 # --- rehabilitation notes -----------------------------------------------------------------------

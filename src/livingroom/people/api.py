@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -15,7 +16,7 @@ from livingroom.core.permissions import staff_scope_of
 from livingroom.core.schemas import DbId, ErrorOut
 from livingroom.people import selectors, services
 from livingroom.people.auth import acting_user
-from livingroom.people.models import ApiToken, EligibilityVerification, Resident, User
+from livingroom.people.models import ApiToken, Dependant, EligibilityVerification, Resident, User
 from livingroom.people.scopes import staff_scope
 from livingroom.places.devices import device_of
 
@@ -374,3 +375,53 @@ def device_pass_verify(request: HttpRequest, payload: PassVerifyIn) -> VerifiedP
         token=payload.token, device=device_of(request), purpose=payload.purpose
     )
     return _verified(resident)
+
+
+# --- family members (dependants) ---------------------------------------------------------------
+
+
+class DependantIn(Schema):
+    name: str = Field(..., min_length=1, max_length=50)
+    birth_date: dt.date
+    relation: Literal["child", "grandchild", "parent", "spouse", "other"]
+
+
+class DependantOut(Schema):
+    id: int
+    name: str
+    birth_date: dt.date
+    relation: str
+
+
+def _dependant(d: Dependant) -> DependantOut:
+    return DependantOut(id=d.pk, name=d.name, birth_date=d.birth_date, relation=d.relation)
+
+
+@me_router.get(
+    "/me/dependants", response=list[DependantOut], summary="My family members (I sign up for them)"
+)
+def my_dependants(request: HttpRequest) -> list[DependantOut]:
+    resident = selectors.resident_of(acting_user(request))
+    return [_dependant(d) for d in selectors.dependants_of(resident)] if resident else []
+
+
+@me_router.post(
+    "/me/dependants",
+    response={201: DependantOut, 400: ErrorOut, 409: ErrorOut},
+    summary="Add a family member (a child for a childcare class)",
+)
+def add_dependant(request: HttpRequest, payload: DependantIn) -> Status[DependantOut]:
+    d = services.dependant_add(
+        user=acting_user(request), name=payload.name, birth_date=payload.birth_date, relation=payload.relation
+    )
+    return Status(201, _dependant(d))
+
+
+@me_router.delete(
+    "/me/dependants/{dependant_id}",
+    response={204: None, 404: ErrorOut},
+    summary="Remove a family member from my list",
+)
+def remove_dependant(request: HttpRequest, dependant_id: DbId) -> Status[None]:
+    services.dependant_remove(user=acting_user(request), dependant_id=dependant_id)
+    return Status(204, None)

@@ -136,6 +136,41 @@ class Resident(models.Model):
         return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
 
 
+class Dependant(models.Model):
+    """Someone a resident signs up for: a child for a childcare class, a parent for an elderly
+    class. Only what enrolment needs: a name, a birth date (age bands) and the relation."""
+
+    class Relation(models.TextChoices):
+        CHILD = "child", _("Child")
+        GRANDCHILD = "grandchild", _("Grandchild")
+        PARENT = "parent", _("Parent")
+        SPOUSE = "spouse", _("Spouse")
+        OTHER = "other", _("Other family member")
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="dependants")
+    name = models.CharField(_("name"), max_length=50)
+    birth_date = models.DateField(_("birth date"))
+    relation = models.CharField(_("relation"), max_length=12, choices=Relation.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["birth_date", "id"]
+        verbose_name = _("dependant")
+        verbose_name_plural = _("dependants")
+
+    def __str__(self) -> str:
+        return masking.mask_name(self.name)
+
+    @property
+    def masked_name(self) -> str:
+        return masking.mask_name(self.name)
+
+    def age_on(self, day: dt.date) -> int:
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+
 class EligibilityVerification(models.Model):
     """A staff-verified eligibility (rider/courier, disabled, low income). Elderly comes from age.
 

@@ -12,7 +12,14 @@ from django.utils import timezone
 from livingroom.core.errors import InvalidInput, NotFound
 from livingroom.core.scopes import StaffScope
 from livingroom.core.validators import normalize_phone, search_text
-from livingroom.people.models import EligibilityVerification, Resident, User, id_number_index, phone_index
+from livingroom.people.models import (
+    Dependant,
+    EligibilityVerification,
+    Resident,
+    User,
+    id_number_index,
+    phone_index,
+)
 
 ELDERLY_BANDS = ((80, "elderly_80"), (70, "elderly_70"), (60, "elderly_60"))
 
@@ -94,3 +101,7 @@ def resident_for_staff(scope: StaffScope, resident_id: int) -> Resident:
 
 def verifications_of(resident: Resident) -> QuerySet[EligibilityVerification]:
     return resident.verifications.select_related("verified_by").order_by("-verified_at")
+
+
+def dependants_of(resident: Resident) -> QuerySet[Dependant]:
+    return resident.dependants.filter(removed_at__isnull=True).order_by("birth_date", "id")

@@ -36,6 +36,7 @@ from livingroom.core.validators import normalize_phone, parse_id_number
 from livingroom.people import errors, passes
 from livingroom.people.models import (
     ApiToken,
+    Dependant,
     EligibilityVerification,
     PassUse,
     Resident,
@@ -550,3 +551,48 @@ def resident_pass_verify(
     except IntegrityError:
         raise errors.PassReplayed(field="token") from None
     return resident
+
+
+# --- dependants ---------------------------------------------------------------------------------
+
+MAX_DEPENDANTS = 8
+
+
+def dependant_add(*, user: User, name: str, birth_date: dt.date, relation: str) -> Dependant:
+    """A resident adds a family member they sign up for (a child for a childcare class)."""
+    resident = Resident.objects.filter(user=user).first()
+    if resident is None:
+        raise errors.ProfileIncomplete()
+    name = re.sub(r"\s+", " ", (name or "").strip())
+    if not NAME_RE.match(name):
+        raise InvalidInput(_("Enter the real name."), code="invalid_name", field="name")
+    today = timezone.localdate()
+    if not (today.year - 120 <= birth_date.year and birth_date <= today):
+        raise InvalidInput(_("Enter a real birth date."), code="invalid_birth_date", field="birth_date")
+    if relation not in Dependant.Relation.values:
+        raise InvalidInput(code="invalid_relation", field="relation")
+    with transaction.atomic(durable=True):
+        Resident.objects.select_for_update(of=("self",)).filter(pk=resident.pk).first()
+        if resident.dependants.filter(removed_at__isnull=True).count() >= MAX_DEPENDANTS:
+            raise Conflict(_("You cannot add more family members."), code="too_many_dependants")
+        dependant = Dependant.objects.create(
+            resident=resident, name=name, birth_date=birth_date, relation=relation
+        )
+        audit_log("people.dependant.added", actor=user, obj=dependant, data={"relation": relation})
+    return dependant
+
+
+def dependant_remove(*, user: User, dependant_id: int) -> Dependant:
+    """Removes a family member from the list; enrolments already made stay as they are."""
+    with transaction.atomic(durable=True):
+        dependant = (
+            Dependant.objects.select_for_update()
+            .filter(pk=dependant_id, resident__user=user, removed_at__isnull=True)
+            .first()
+        )
+        if dependant is None:
+            raise NotFound(_("No such family member."), code="dependant_not_found")
+        dependant.removed_at = timezone.now()
+        dependant.save(update_fields=["removed_at"])
+        audit_log("people.dependant.removed", actor=user, obj=dependant, data={})
+    return dependant

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ProgramsConfig(AppConfig):
+    name = "livingroom.programs"
+    label = "programs"
+    verbose_name = _("Courses and activities")
+
+    def ready(self) -> None:
+        from livingroom.programs import notices  # noqa: F401 - registers the programs notice kinds
