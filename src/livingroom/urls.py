@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("livingroom.people.urls")),
     path("", include("livingroom.places.urls")),
     path("", include("livingroom.booking.urls")),
+    path("", include("livingroom.programs.urls")),
     path("", include("livingroom.notices.urls")),
     path("console/bookings/", include("livingroom.booking.console_urls")),
+    path("console/programs/", include("livingroom.programs.console_urls")),
 ]
