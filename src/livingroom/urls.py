@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("livingroom.people.urls")),
     path("", include("livingroom.places.urls")),
     path("", include("livingroom.booking.urls")),
+    path("programs/propose/", include("livingroom.programs.propose_urls")),
     path("", include("livingroom.programs.urls")),
     path("", include("livingroom.notices.urls")),
     path("console/bookings/", include("livingroom.booking.console_urls")),
