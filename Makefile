@@ -9,7 +9,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: install static run serve test lint typecheck fmt messages clean-db bench bench-http bench-booking
+.PHONY: install static run serve test lint typecheck fmt messages clean-db bench bench-http bench-booking bench-enroll
 
 install: $(VENV)/.installed static
 
@@ -30,10 +30,10 @@ run: install
 	$(BIN)/livingroom migrate --noinput
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/livingroom load_demo --if-empty
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	@# The task worker (SMS of notices) and the booking clock run beside the server and stop with it.
+	@# The task worker (SMS of notices) and the clocks (bookings, courses) run beside the server and stop with it.
 	trap 'kill 0' EXIT INT TERM; \
 	$(BIN)/livingroom db_worker & \
-	$(BIN)/livingroom booking_tick --loop 60 & \
+	$(BIN)/livingroom clock --loop 15 & \
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/livingroom runserver $(HOST):$(PORT)
 
 serve: install
@@ -72,6 +72,9 @@ bench-http: install
 
 bench-booking: install
 	$(PY) bench/booking.py $(BENCH_ARGS)
+
+bench-enroll: install
+	$(PY) bench/enroll.py $(BENCH_ARGS)
 
 clean-db:
 	rm -f var/livingroom.sqlite3*

@@ -24,12 +24,22 @@ from livingroom.core.models import AuditEvent, RequestNonce
 from livingroom.notices.models import Notice
 from livingroom.people.models import (
     ApiToken,
+    Dependant,
     EligibilityVerification,
     PassUse,
     Resident,
     SmsCode,
     SmsOutbox,
     User,
+)
+from livingroom.programs.models import (
+    Attendance,
+    Draw,
+    Enrollment,
+    Payment,
+    Program,
+    ProgramSession,
+    Talent,
 )
 
 COUNTED = (
@@ -53,6 +63,15 @@ COUNTED = (
     SpaceHours,
     # notices
     Notice,
+    # programs
+    Dependant,
+    Program,
+    ProgramSession,
+    Enrollment,
+    Attendance,
+    Payment,
+    Talent,
+    Draw,
 )
 
 

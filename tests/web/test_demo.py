@@ -46,5 +46,23 @@ def test_demo_district_loads(capsys):
     assert Booking.objects.filter(status="pending").count() == 1
     assert Closure.objects.filter(reason="元旦闭馆").count() == 124
 
+    # Courses: the painting class is full after its opening draw, 李晓梅 is 7th on its waiting list,
+    # her daughter has a seat in the reading class, a talent's proposal waits for approval.
+    from livingroom.programs.models import Draw, Enrollment, Program
+    from livingroom.programs.services import draw_replay
+
+    painting = Program.objects.get(title="国画入门：花鸟小品")
+    assert (painting.seats_taken, painting.capacity, painting.waitlist_count) == (20, 20, 7)
+    assert painting.price_fen * 5 == painting.market_price_fen
+    mine = Enrollment.objects.get(program=painting, resident__user__phone_hash=phone_index("13800138000"))
+    assert (mine.status, mine.position) == ("waitlisted", 7)
+    draw = Draw.objects.get(program=painting)
+    assert len(draw.entrants) == 26
+    assert draw_replay(draw, capacity=20, waitlist_size=10).outcome_matches
+    child = Enrollment.objects.get(program__title="亲子绘本共读", dependant__isnull=False)
+    assert (child.status, child.dependant.name) == ("confirmed", "李朵朵")
+    assert Program.objects.get(title="非遗剪纸体验课").status == "pending"
+    assert Program.objects.filter(status="published").count() == 6
+
     call_command("load_demo", if_empty=True)  # a second `make run` leaves the data alone
     assert Community.objects.count() == 124

@@ -25,6 +25,7 @@ from livingroom.places import services as place_services
 from livingroom.places.models import Center, Community, Facility, Organization, Space, Street
 from livingroom.web.demo import baoan
 from livingroom.web.demo.booking import load_booking
+from livingroom.web.demo.programs import load_programs
 
 DEMO_PASSWORD = "LivingRoom-2026"  # noqa: S105 - the documented demo password
 RENOVATION_DAY = dt.date(2024, 6, 1)
@@ -61,6 +62,7 @@ DEMO_STAFF = [
     DemoAccount("baomin", StaffRole.Role.COMMUNITY_WORKER, "宝民社区", "宝民社区工作者"),
     DemoAccount("fuzhongfu", StaffRole.Role.CENTER_STAFF, "福中福社区", "福中福社区党群服务中心工作人员"),
     DemoAccount("canlian", StaffRole.Role.PARTNER_STAFF, "宝安区残疾人联合会", "区残联康复专干"),
+    DemoAccount("shuhua", StaffRole.Role.PARTNER_STAFF, "（示例）龙珠书画公益社", "龙珠书画公益社老师"),
 ]
 
 DEMO_RESIDENTS = [
@@ -401,7 +403,8 @@ def load_demo(*, residents: int = 300, seed: int = 20241120) -> dict[str, object
     staff = _load_staff()
     _load_residents(rng, residents)
     bookings = load_booking(rng)
-    return {"staff": staff, "devices": devices, "bookings": bookings}
+    programs = load_programs(rng)
+    return {"staff": staff, "devices": devices, "bookings": bookings, "programs": programs}
 
 
 def is_loaded() -> bool:
