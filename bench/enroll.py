@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from harness import (
+    SQL_DIR,
     Bench,
     Job,
     LoadResult,
@@ -48,6 +49,7 @@ from harness import (
     get_job,
     main,
     percentile,
+    run_pgbench,
 )
 
 ENROL_TAG = "POST enrollments"
@@ -62,7 +64,7 @@ class CourseRush(Scenario):
     description = __doc__ or ""
     pgbench_script = "enroll.sql"
     expected_refusals = frozenset({(409, "waitlist_full")})
-    defaults = {"concurrency": 64, "workers": 3, "time_cap": 60.0}
+    defaults = {"concurrency": 64, "workers": 3, "time_cap": 150.0}
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--residents", type=int, default=5000, help="distinct residents who enrol")
@@ -80,12 +82,21 @@ class CourseRush(Scenario):
             help="opening draw window from the end of set-up (0: first come first served); "
             "must outlast the start of the server, the warm-up, the ceiling and the load",
         )
+        parser.add_argument(
+            "--pgbench-low-clients",
+            type=int,
+            default=None,
+            help="a second pgbench run with this many clients (default: --workers, the server's own "
+            "database connections; 0 skips it)",
+        )
 
     def configure(self, args: argparse.Namespace) -> None:
         if args.waitlist is None:
             args.waitlist = min(max(args.residents - args.seats, 0), 5000)
         if args.pgbench_clients is None:  # the reference at the load's concurrency
             args.pgbench_clients = args.concurrency
+        if args.pgbench_low_clients is None:  # ... and at the server's (one connection per thread)
+            args.pgbench_low_clients = args.workers * args.threads
 
     # --- set-up -----------------------------------------------------------------------------
 
@@ -178,7 +189,9 @@ class CourseRush(Scenario):
         outcome: Counter[str] = bench.state["outcome"]
 
         async def job(session: Session) -> None:
+            outcome["sent"] += 1
             r = await session.post(path, token=one.token, json={}, tag=ENROL_TAG)
+            outcome["answered"] += r.status != 0
             if r.status != 201:
                 outcome[r.code or f"http_{r.status}"] += 1
                 return
@@ -210,6 +223,7 @@ class CourseRush(Scenario):
 
         args = bench.args
         program_id = bench.state["program_id"]
+        self._pgbench_low(bench)
         if args.fair_seconds:
             self._draw(bench)
 
@@ -240,14 +254,16 @@ class CourseRush(Scenario):
         }
         answers: dict[int, tuple[int, str, int | None]] = bench.state["answers"]
         table = {eid: (rid, status, pos) for eid, rid, status, pos in rows}
-        if args.fair_seconds:  # the draw changed the statuses after the answers: compare who
-            problems["rows_vs_201"] = len(set(table) ^ set(answers)) + sum(
-                1 for eid, a in answers.items() if eid in table and table[eid][0] != a[0]
-            )
-        else:
-            problems["rows_vs_201"] = len(set(table) ^ set(answers)) + sum(
-                1 for eid, a in answers.items() if eid in table and table[eid] != a
-            )
+        # Every 201 is a row, as answered (after a draw: the same resident); a row without a 201
+        # may only come from a request that got no answer (timed out, or cut by --time-cap).
+        outcome: Counter[str] = bench.state["outcome"]
+        unanswered = outcome["sent"] - outcome["answered"]
+        same = (lambda row, a: row[0] == a[0]) if args.fair_seconds else (lambda row, a: row == a)
+        problems["rows_vs_201"] = (
+            len(set(answers) - set(table))
+            + max(0, len(set(table) - set(answers)) - unanswered)
+            + sum(1 for eid, a in answers.items() if eid in table and not same(table[eid], a))
+        )
         with connection.cursor() as cur:  # the database's own constraint, across all courses
             cur.execute(
                 """SELECT count(*) FROM (SELECT 1 FROM programs_enrollment
@@ -263,6 +279,22 @@ class CourseRush(Scenario):
             waitlist_count=program.waitlist_count,
         )
         return sum(problems.values())
+
+    def _pgbench_low(self, bench: Bench) -> None:
+        """The reference transaction again with as many clients as the server has connections:
+        a single hot row queues every client on its lock, so its tps depends on how many wait."""
+        args = bench.args
+        if not (args.pgbench_low_clients and args.pgbench_seconds > 0):
+            return
+        pg = run_pgbench(
+            args.pg_url.rstrip("/"),
+            bench.db_name,
+            SQL_DIR / self.pgbench_script,
+            clients=args.pgbench_low_clients,
+            seconds=args.pgbench_seconds,
+            variables=self.pgbench_variables(bench),
+        )
+        bench.state["pgbench_low"] = pg
 
     def _draw(self, bench: Bench) -> None:
         """Waits for the opening window to close, then makes the draw in-process and times it."""
@@ -290,6 +322,8 @@ class CourseRush(Scenario):
         per_s = created / load.elapsed_s if load.elapsed_s else 0.0
         out: Counter[str] = bench.state["outcome"]
         pg_ratio = _ratio(per_s, bench.pgbench_tps)
+        low = bench.state.get("pgbench_low")
+        low_tps = low.tps if low is not None else None
         all_answered = len(answered) == bench.args.residents
         figures: dict[str, Any] = {
             "residents": bench.args.residents,
@@ -300,6 +334,9 @@ class CourseRush(Scenario):
             "enrollments_per_s": round(per_s, 1),
             "enroll_ceiling_ratio": _ratio(per_s, bench.ceiling_requests_per_s),
             "pgbench_ratio": pg_ratio,
+            "pgbench_low_clients": low.clients if low is not None else None,
+            "pgbench_low_tps": _round(low_tps),
+            "pgbench_low_ratio": _ratio(per_s, low_tps),
             "enroll_post_p50_ms": _round(percentile(post_lat, 50)),
             "enroll_post_p99_ms": _round(percentile(post_lat, 99)),
             "time_to_answer_all_s": round(last_answer_s, 2) if all_answered else None,
@@ -308,6 +345,7 @@ class CourseRush(Scenario):
             "requested": out["requested"],
             "waitlist_full": out["waitlist_full"],
             "enroll_errors": sum(n for k, n in out.items() if k not in _OK_OUTCOMES),
+            "unanswered": out["sent"] - out["answered"],
             "problems": bench.state.get("problems"),
             "rows_in_table": bench.state.get("rows_in_table"),
             "seats_taken": bench.state.get("seats_taken"),
@@ -328,7 +366,7 @@ class CourseRush(Scenario):
         return figures
 
 
-_OK_OUTCOMES = frozenset({"confirmed", "waitlisted", "requested", "waitlist_full"})
+_OK_OUTCOMES = frozenset({"confirmed", "waitlisted", "requested", "waitlist_full", "sent", "answered"})
 
 
 def _round(value: float | None) -> float | None:

@@ -941,3 +941,78 @@ def test_resident_of_a_community_without_a_center(place, path):
 def test_api_refusals_outside_the_routes_are_json_too(api, method, path, status, code):
     response = api.get(path) if method == "GET" else api.send(method, path)
     assert_error(response, status, code)
+
+
+# --- family members (dependants) ---------------------------------------------------------------
+
+
+def _future(days: int) -> str:
+    return str(timezone.localdate() + dt.timedelta(days=days))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "status", "code", "field"),
+    [
+        ({"name": "", "birth_date": "2018-05-01", "relation": "child"}, 400, "invalid_input", "name"),
+        ({"name": "   ", "birth_date": "2018-05-01", "relation": "child"}, 400, "invalid_name", "name"),
+        ({"name": "张3", "birth_date": "2018-05-01", "relation": "child"}, 400, "invalid_name", "name"),
+        ({"name": "张\x00明", "birth_date": "2018-05-01", "relation": "child"}, 400, "invalid_input", "name"),
+        ({"name": "张" * 51, "birth_date": "2018-05-01", "relation": "child"}, 400, "invalid_input", "name"),
+        (
+            {"name": "张小明", "birth_date": "1800-01-01", "relation": "child"},
+            400,
+            "invalid_birth_date",
+            "birth_date",
+        ),
+        ({"name": "张小明", "birth_date": "future", "relation": "child"}, 400, "invalid_input", "birth_date"),
+        (
+            {"name": "张小明", "birth_date": "2018-02-30", "relation": "child"},
+            400,
+            "invalid_input",
+            "birth_date",
+        ),
+        ({"name": "张小明", "relation": "child"}, 400, "invalid_input", "birth_date"),
+        (
+            {"name": "张小明", "birth_date": "2018-05-01", "relation": "friend"},
+            400,
+            "invalid_input",
+            "relation",
+        ),
+    ],
+)
+def test_bad_family_member(place, body, status, code, field):
+    resident = ResidentFactory(home_community=place["communities"][0])
+    api = resident_api(resident.user)
+    with nothing_changes():
+        response = api.post("/me/dependants", body)
+    assert_error(response, status, code, field)
+
+
+@pytest.mark.django_db
+def test_a_family_member_born_tomorrow_and_the_ninth_one(place):
+    resident = ResidentFactory(home_community=place["communities"][0])
+    api = resident_api(resident.user)
+    with nothing_changes():
+        response = api.post(
+            "/me/dependants", {"name": "张小明", "birth_date": _future(1), "relation": "child"}
+        )
+    assert_error(response, 400, "invalid_birth_date", "birth_date")
+    for n in range(8):
+        body = {"name": f"张小{'一二三四五六七八'[n]}", "birth_date": "2015-01-01", "relation": "child"}
+        assert api.post("/me/dependants", body).status_code == 201
+    with nothing_changes():
+        response = api.post(
+            "/me/dependants", {"name": "张小九", "birth_date": "2015-01-01", "relation": "child"}
+        )
+    assert_error(response, 409, "too_many_dependants")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("dependant_id", ["0", "-1", "abc", str(10**20)])
+def test_family_member_ids_out_of_range(place, dependant_id):
+    resident = ResidentFactory(home_community=place["communities"][0])
+    api = resident_api(resident.user)
+    with nothing_changes():
+        response = api.send("DELETE", f"/me/dependants/{dependant_id}")
+    assert_error(response, 400, "invalid_input", "dependant_id")

@@ -11,6 +11,7 @@ center and one resident (r1, r2, r3). "This community" is c1.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
@@ -29,6 +30,7 @@ from livingroom.core.models import AuditEvent
 from livingroom.people import services
 from livingroom.people.models import (
     ApiToken,
+    Dependant,
     EligibilityVerification,
     PassUse,
     Resident,
@@ -88,6 +90,10 @@ class World:
     def resident_pk(self, i: int | None) -> int:
         return MISSING_PK if i is None else self.residents[i].pk
 
+    def dependant_pk(self, i: int | None) -> int:
+        """The family member of resident ``i`` (a child of r1, r2, r3)."""
+        return MISSING_PK if i is None else Dependant.objects.get(resident=self.residents[i]).pk
+
     def user(self, role: str) -> User | None:
         if role == "resident":
             return self.residents[0].user
@@ -105,6 +111,8 @@ def world(place, roles) -> World:
         ResidentFactory(home_community=c, real_name=n, name_pinyin=p, name_initials=i)
         for c, (n, p, i) in zip(place["communities"], NAMES, strict=True)
     ]
+    for r in residents:
+        Dependant.objects.create(resident=r, name="小明", birth_date=dt.date(2018, 5, 1), relation="child")
     device, secret = device_for(place["centers"][0])
     return World(place=place, roles=roles, residents=residents, device=device, secret=secret)
 
@@ -247,10 +255,13 @@ class ApiOp:
     target: int | None = MISSING
     body: Body = None
     check: Check = None
+    codes: dict[int, str] | None = None  # refusal codes where they differ from REFUSAL_CODES
 
     def url(self, w: World) -> str:
         return self.template.format(
-            center_id=w.center_pk(self.target), resident_id=w.resident_pk(self.target)
+            center_id=w.center_pk(self.target),
+            resident_id=w.resident_pk(self.target),
+            dependant_id=w.dependant_pk(self.target),
         )
 
     def label(self) -> str:
@@ -311,6 +322,39 @@ def _pass_checked(w: World, role: str, response) -> None:
             assert use.staff == w.user(role) and use.device is None
 
 
+def own_dependant(target: int | None) -> Callable[[str], Expected]:
+    """A resident removes only their own family member (r1's is target 0); others find nothing."""
+
+    def expect(role: str) -> Expected:
+        if role in ("anonymous", "device"):
+            return 401
+        mine = {"resident": 0, "other_resident": 2}.get(role)
+        return 204 if target is not None and target == mine else 404
+
+    return expect
+
+
+def _dependants_listed(w: World, role: str, response) -> None:
+    if response.status_code == 200:
+        names = [d["name"] for d in response.json()]
+        assert names == (["小明"] if role in RESIDENTS else [])
+
+
+def _dependant_added(w: World, role: str, response) -> None:
+    if response.status_code == 201:
+        added = Dependant.objects.get(pk=response.json()["id"])
+        assert (added.resident.user, added.name, added.relation) == (w.user(role), "张小红", "child")
+        assert AuditEvent.objects.filter(action="people.dependant.added", actor=w.user(role)).exists()
+
+
+def _dependant_removed(w: World, role: str, response) -> None:
+    removed = Dependant.objects.filter(removed_at__isnull=False)
+    if response.status_code == 204:
+        assert [d.resident.user for d in removed] == [w.user(role)]
+    else:
+        assert not removed.exists()
+
+
 def _me_checked(w: World, role: str, response) -> None:
     if response.status_code == 200:
         body = response.json()
@@ -358,6 +402,25 @@ API_OPS: list[ApiOp] = [
         )
         for t in TARGETS
     ),
+    ApiOp("GET", "/me/dependants", signed_in(200), check=_dependants_listed),
+    ApiOp(
+        "POST",
+        "/me/dependants",
+        signed_in(201, staff=409),
+        body=lambda w: {"name": "张小红", "birth_date": "2019-03-04", "relation": "child"},
+        check=_dependant_added,
+    ),
+    *(
+        ApiOp(
+            "DELETE",
+            "/me/dependants/{dependant_id}",
+            own_dependant(t),
+            t,
+            check=_dependant_removed,
+            codes={404: "dependant_not_found"},
+        )
+        for t in TARGETS
+    ),
     ApiOp("POST", "/staff/passes/verify", staff_only(200), body=_pass_body, check=_pass_checked),
     ApiOp("POST", "/devices/passes/verify", device_only(200), body=_pass_body, check=_pass_checked),
 ]
@@ -387,7 +450,7 @@ def test_api_permissions(world, role, op, expected):
             signed = op.template.startswith("/devices/")
             assert payload["code"] == ("signature_missing" if signed else "not_authenticated")
         else:
-            assert payload["code"] == REFUSAL_CODES[expected]
+            assert payload["code"] == (op.codes or REFUSAL_CODES).get(expected, REFUSAL_CODES[expected])
     if is_refusal(expected):
         assert snapshot() == before
     if op.check:
@@ -407,7 +470,11 @@ class PageOp:
     body: dict | None = None
 
     def url(self, w: World) -> str:
-        ids = {"center_id": w.center_pk(self.target), "resident_id": w.resident_pk(self.target)}
+        ids = {
+            "center_id": w.center_pk(self.target),
+            "resident_id": w.resident_pk(self.target),
+            "dependant_id": MISSING_PK,
+        }
         path = "/" + re.sub(r"<(?:int|id):(\w+)>", lambda m: str(ids[m.group(1)]), self.route)
         return f"{path}?{self.query}" if self.query else path
 
@@ -507,6 +574,8 @@ PAGE_OPS: list[PageOp] = [
     PageOp("GET", "me/pass/", resident_page(200, Redirect("/me/profile/"))),
     PageOp("GET", "me/pass/qr/", resident_page(200, 404)),
     PageOp("GET", "me/center/", own_center),
+    PageOp("GET", "me/family/", resident_page(200, Redirect("/me/profile/"))),
+    PageOp("POST", "me/family/<id:dependant_id>/remove/", resident_page(404, 404), MISSING, body={}),
     # public pages and sign-in
     PageOp("GET", "", anyone(200)),
     PageOp("GET", "centers/", anyone(200)),
@@ -590,7 +659,14 @@ def test_table_covers_every_operation_in_the_openapi_schema(api):
         assert covered == set(ROLES), (method, template)
 
 
-LATER_APP_TAGS = {"bookings", "staff: bookings", "devices: bookings"}
+LATER_APP_TAGS = {
+    "bookings",
+    "staff: bookings",
+    "devices: bookings",
+    "programs",
+    "staff: programs",
+    "devices: programs",
+}
 
 
 def _routes(patterns, prefix: str = "") -> list[tuple[str, str | None]]:

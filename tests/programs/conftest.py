@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 from collections.abc import Iterator
 
 import pytest
@@ -89,9 +90,17 @@ def enrol(resident, program: Program, **kw) -> list:
     return services.enrollment_create(user=resident.user, program_id=program.pk, **kw)
 
 
+_births = itertools.count()
+
+
 def neighbours(world, n: int) -> list:
-    """``n`` more residents of 固戍 (the course's community)."""
-    return [f.ResidentFactory(home_community=world["center"].community) for _ in range(n)]
+    """``n`` more residents of 固戍 (the course's community), each with their own ID number (the
+    factory's numbers repeat after a hundred for one birth date: here every birth date differs)."""
+    out = []
+    for _ in range(n):
+        number = f.make_id_number(birth=dt.date(1960, 1, 1) + dt.timedelta(days=next(_births) % 20000))
+        out.append(f.ResidentFactory(home_community=world["center"].community, id_number=number))
+    return out
 
 
 def waiting(program: Program) -> list[tuple[int, int]]:

@@ -1194,30 +1194,6 @@ def program_reservations_make(
     return made
 
 
-def program_reservations_free(
-    *, requests: list[ReservationRequest], now: dt.datetime | None = None
-) -> list[str]:
-    """Whether each session's space is free: "" or the refusal code (an early, non-binding answer)."""
-    now = now or timezone.now()
-    answers = []
-    for req in requests:
-        unit = Resource.objects.filter(space_id=req.space_id, kind=Resource.Kind.ROOM).first()
-        day = local_day(req.starts_at)
-        space = Space.objects.filter(pk=req.space_id).values_list("center_id", flat=True).first()
-        if Closure.objects.filter(
-            Q(space__isnull=True) | Q(space_id=req.space_id),
-            center_id=space,
-            starts_on__lte=day,
-            ends_on__gte=day,
-        ).exists():
-            answers.append(errors.SpaceClosed.code)
-        elif unit is not None and _conflicts(unit, req.starts_at, req.ends_at, now):
-            answers.append(errors.SlotTaken.code)
-        else:
-            answers.append("")
-    return answers
-
-
 def program_reservations_cancel(
     *, booking_ids: list[int], by: User | None, reason: str, now: dt.datetime | None = None
 ) -> int:

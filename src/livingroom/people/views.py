@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import segno
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from livingroom.core.errors import DomainError
@@ -29,7 +31,7 @@ from livingroom.people.forms import (
     StaffLoginForm,
     VerificationForm,
 )
-from livingroom.people.models import SmsOutbox
+from livingroom.people.models import Dependant, SmsOutbox
 from livingroom.people.scopes import staff_scope
 from livingroom.places.selectors import communities, streets
 
@@ -278,3 +280,68 @@ def console_resident(request: HttpRequest, resident_id: int) -> HttpResponse:
             "age": resident.age_on(timezone.localdate()),
         },
     )
+
+
+# --- family members (dependants) ---------------------------------------------------------------
+
+
+class DependantForm(forms.Form):
+    name = forms.CharField(
+        label=gettext_lazy("Real name"), max_length=50, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    birth_date = forms.DateField(
+        label=gettext_lazy("Birth date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    relation = forms.ChoiceField(
+        label=gettext_lazy("Relation to you"),
+        choices=[("", gettext_lazy("Choose")), *Dependant.Relation.choices],
+    )
+
+
+@resident_required
+def family(request: HttpRequest) -> HttpResponse:
+    """The family members a resident signs up for courses (a child, a parent): list, add, remove."""
+    resident = selectors.resident_of(request.user)  # type: ignore[arg-type]
+    if resident is None:
+        messages.info(request, _("Please complete your real-name profile first."))
+        return redirect("people:profile")
+    back = _next_url(request, "")
+    form = DependantForm(request.POST or None)
+    form.fields["birth_date"].widget.attrs["max"] = timezone.localdate().isoformat()
+    if request.method == "POST" and form.is_valid():
+        try:
+            dependant = services.dependant_add(user=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request, _("%(name)s is added to your family members.") % {"name": dependant.name}
+            )
+            return redirect(back or "people:family")
+    today = timezone.localdate()
+    return render(
+        request,
+        "people/family.html",
+        {
+            "form": form,
+            "rows": [(d, d.age_on(today)) for d in selectors.dependants_of(resident)],
+            "back": back,
+        },
+    )
+
+
+@resident_required
+@require_POST
+def family_remove(request: HttpRequest, dependant_id: int) -> HttpResponse:
+    try:
+        dependant = services.dependant_remove(user=request.user, dependant_id=dependant_id)  # type: ignore[arg-type]
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("%(name)s is removed from your family members.") % {"name": dependant.name}
+        )
+    return redirect("people:family")

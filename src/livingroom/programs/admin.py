@@ -19,7 +19,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Program)
 class ProgramAdmin(ReadOnlyAdmin):
-    list_display = ("title", "center", "category", "status", "capacity", "seats_taken", "waitlist_count", "price_fen")
+    list_display = (
+        "title",
+        "center",
+        "category",
+        "status",
+        "capacity",
+        "seats_taken",
+        "waitlist_count",
+        "price_fen",
+    )
     list_filter = ("status", "category")
     list_select_related = ("center",)
     search_fields = ("title", "center__name")

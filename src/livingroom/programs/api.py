@@ -10,8 +10,8 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
-from livingroom.booking.selectors import parse_range
-from livingroom.core.errors import NotFound
+from livingroom.booking.calendar import check_day
+from livingroom.core.errors import InvalidInput, NotFound
 from livingroom.core.permissions import staff_scope_of
 from livingroom.core.schemas import DbId, ErrorOut
 from livingroom.people.auth import acting_user
@@ -41,6 +41,7 @@ FROM = Query(None, alias="from")
 TO = Query(None, alias="to")
 FROM_REQUIRED = Query(..., alias="from")
 TO_REQUIRED = Query(..., alias="to")
+TOTALS_MAX_DAYS = 366  # the district's figures cover up to a year
 
 
 # --- schemas ------------------------------------------------------------------------------------
@@ -83,6 +84,7 @@ class ProgramOut(Schema):
     fair_seconds: int
     draw_at: dt.datetime | None
     draw_done_at: dt.datetime | None
+    draw_seed_sha256: str
     promotion: str
     cancel_cutoff_hours: int
     first_starts_at: dt.datetime | None
@@ -131,6 +133,7 @@ def program_out(p: Program) -> ProgramOut:
         fair_seconds=p.fair_seconds,
         draw_at=p.fair_until if p.fair_seconds else None,
         draw_done_at=p.draw_done_at,
+        draw_seed_sha256=p.draw_seed_sha256 if p.fair_seconds else "",
         promotion=p.promotion,
         cancel_cutoff_hours=p.cancel_cutoff_hours,
         first_starts_at=getattr(p, "first_starts_at", None),
@@ -211,6 +214,10 @@ def list_programs(
     free_seats: bool = False,
     q: str = Query("", max_length=50),  # type: ignore[assignment]
 ) -> list[ProgramOut]:
+    if date_from is not None:
+        check_day(date_from, "from")
+    if date_to is not None:
+        check_day(date_to, "to")
     filters = selectors.ProgramFilters(
         center_id=center,
         category=category,
@@ -614,6 +621,8 @@ class DrawOut(Schema):
     unsuccessful: list[int]
     order_matches: bool
     outcome_matches: bool
+    seed_sha256_published: str
+    seed_matches_commitment: bool | None
 
 
 @staff_router.get(
@@ -626,7 +635,12 @@ def staff_draw(request: HttpRequest, program_id: DbId) -> DrawOut:
     draw = selectors.program_draw(program)
     if draw is None:
         raise NotFound(code="draw_not_found")
-    replay = services.draw_replay(draw, capacity=program.capacity, waitlist_size=program.waitlist_size)
+    replay = services.draw_replay(
+        draw,
+        capacity=program.capacity,
+        waitlist_size=program.waitlist_size,
+        commitment=program.draw_seed_sha256,
+    )
     return DrawOut(
         seed=draw.seed,
         drawn_at=draw.drawn_at,
@@ -638,6 +652,8 @@ def staff_draw(request: HttpRequest, program_id: DbId) -> DrawOut:
         unsuccessful=list(draw.outcome.get("unsuccessful", [])),
         order_matches=replay.order_matches,
         outcome_matches=replay.outcome_matches,
+        seed_sha256_published=program.draw_seed_sha256,
+        seed_matches_commitment=replay.seed_matches_commitment,
     )
 
 
@@ -822,8 +838,13 @@ def staff_totals(
     date_from: dt.date = FROM_REQUIRED,  # type: ignore[assignment]
     date_to: dt.date = TO_REQUIRED,  # type: ignore[assignment]
 ) -> list[TotalsOut]:
-    start, end = parse_range(date_from, date_to)
-    rows = selectors.totals(staff_scope_of(request), date_from=start, date_to=end)
+    check_day(date_from, "from")
+    check_day(date_to, "to")
+    if date_to < date_from:
+        raise InvalidInput(code="invalid_range", field="to")
+    if (date_to - date_from).days >= TOTALS_MAX_DAYS:
+        raise InvalidInput(code="range_too_long", field="to", max_days=TOTALS_MAX_DAYS)
+    rows = selectors.totals(staff_scope_of(request), date_from=date_from, date_to=date_to)
     return [
         TotalsOut(
             center_id=r.center.pk,

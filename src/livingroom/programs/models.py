@@ -139,6 +139,10 @@ class Program(models.Model):
         ),
     )
     draw_done_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The draw's seed is fixed when the course is proposed and kept secret until the draw; its
+    # SHA-256 is public from the start, so anyone can check afterwards that it was not re-rolled.
+    draw_seed = models.CharField(max_length=64, blank=True, editable=False)
+    draw_seed_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     promotion = models.CharField(
         _("when a seat frees"), max_length=10, choices=Promotion.choices, default="auto"
     )

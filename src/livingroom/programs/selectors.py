@@ -5,15 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, Sum, When
 from django.utils import timezone
 
 from livingroom.booking.calendar import day_bounds
 from livingroom.core.scopes import StaffScope
 from livingroom.people.models import Resident, User
-from livingroom.places.models import Center
+from livingroom.places.models import Center, Organization, Space
 from livingroom.programs import errors
-from livingroom.programs.models import Attendance, Draw, Enrollment, Program, ProgramSession, Talent
+from livingroom.programs.models import (
+    Attendance,
+    Draw,
+    Enrollment,
+    Payment,
+    Program,
+    ProgramSession,
+    Talent,
+)
 
 LIST_LIMIT = 200
 
@@ -44,15 +52,15 @@ def public_programs(filters: ProgramFilters, *, now: dt.datetime | None = None) 
     qs = _with_dates(Program.objects.select_related("center", "organization", "talent__resident")).filter(
         status=Program.Status.PUBLISHED
     )
-    qs = qs.filter(last_ends_at__gt=now)
+    qs = qs.filter(last_ends_at__gt=now)  # type: ignore[misc]  # annotations
     if filters.center_id is not None:
         qs = qs.filter(center_id=filters.center_id)
     if filters.category:
         qs = qs.filter(category=filters.category)
     if filters.date_from is not None:
-        qs = qs.filter(last_ends_at__gte=day_bounds(filters.date_from)[0])
+        qs = qs.filter(last_ends_at__gte=day_bounds(filters.date_from)[0])  # type: ignore[misc]  # annotations
     if filters.date_to is not None:
-        qs = qs.filter(first_starts_at__lt=day_bounds(filters.date_to)[1])
+        qs = qs.filter(first_starts_at__lt=day_bounds(filters.date_to)[1])  # type: ignore[misc]  # annotations
     if filters.max_price_fen is not None:
         qs = qs.filter(price_fen__lte=filters.max_price_fen)
     if filters.free_seats:
@@ -291,7 +299,9 @@ def program_draw(program: Program) -> Draw | None:
 def staff_talents(scope: StaffScope) -> QuerySet[Talent]:
     return scope.filter(
         Talent.objects.select_related("resident", "community"), community="community", residents=True
-    ).order_by("status", "-applied_at")
+    ).order_by(
+        Case(When(status=Talent.Status.PENDING, then=0), default=1), "status", "-applied_at"
+    )  # waiting for vetting first
 
 
 # --- totals for the district and sub-districts --------------------------------------------------
@@ -396,3 +406,164 @@ def totals(
         for cid, r in by_center.items()
     ]
     return sorted(out, key=lambda t: (t.center.community.street_id, t.center.name))
+
+
+# --- resident pages ------------------------------------------------------------------------------
+
+
+def enrollment_of(user: User, enrollment_id: int) -> Enrollment:
+    """One of the caller's own enrolments; someone else's is not found."""
+    enrollment = (
+        Enrollment.objects.select_related("program", "dependant")
+        .filter(pk=enrollment_id, resident__user=user)
+        .first()
+    )
+    if enrollment is None:
+        raise errors.EnrollmentNotFound()
+    return enrollment
+
+
+def centers_with_programs(*, now: dt.datetime | None = None) -> QuerySet[Center]:
+    """Centers with a published course still to come: the choices of the course list's filter."""
+    now = now or timezone.now()
+    upcoming = Program.objects.filter(
+        status=Program.Status.PUBLISHED,
+        sessions__status=ProgramSession.Status.SCHEDULED,
+        sessions__ends_at__gt=now,
+    )
+    return (
+        Center.objects.filter(pk__in=upcoming.values("center_id"))
+        .select_related("community__street")
+        .order_by("community__street__code", "community__code", "name")
+    )
+
+
+# --- the staff console (pages under /console/programs/) ------------------------------------------
+
+
+def proposal_centers(scope: StaffScope) -> QuerySet[Center]:
+    """Centers where this member of staff may propose a course: the desk's own, and (partner
+    staff) the centers their organisation works in."""
+    return (
+        Center.objects.select_related("community")
+        .filter(Q(community_id__in=scope.desk_community_ids) | Q(pk__in=scope.partner_center_ids))
+        .order_by("community__code", "name")
+    )
+
+
+def proposal_organizations(scope: StaffScope, center_ids: list[int]) -> QuerySet[Organization]:
+    """Organisations a course may be proposed for: desk staff any organisation working at their
+    centers, partner staff their own."""
+    desk_centers = Center.objects.filter(pk__in=center_ids, community_id__in=scope.desk_community_ids)
+    return (
+        Organization.objects.filter(
+            Q(centers__in=desk_centers) | Q(pk__in=scope.organization_ids, centers__in=center_ids)
+        )
+        .distinct()
+        .order_by("name")
+    )
+
+
+def session_spaces(center_ids: list[int], *, on: dt.date | None = None) -> list[Space]:
+    """Spaces a course can meet in: not offices, in use today."""
+    day = on or timezone.localdate()
+    qs = (
+        Space.objects.select_related("center")
+        .filter(center_id__in=center_ids, is_office=False)
+        .order_by("center__community__code", "floor", "name")
+    )
+    return [s for s in qs if s.in_use_on(day)]
+
+
+def session_attendance(program: Program) -> dict[int, tuple[int, int]]:
+    """Per session of a program: (present, marked) among confirmed enrolments."""
+    rows = (
+        Attendance.objects.filter(session__program=program, enrollment__status=Enrollment.Status.CONFIRMED)
+        .values_list("session_id")
+        .annotate(present=Count("id", filter=Q(present=True)), marked=Count("id"))
+        .values_list("session_id", "present", "marked")
+    )
+    return {sid: (present, marked) for sid, present, marked in rows}
+
+
+def staff_sessions_on(scope: StaffScope, day: dt.date) -> QuerySet[ProgramSession]:
+    """Sessions of published courses in scope on one day, earliest first."""
+    start, end = day_bounds(day)
+    return (
+        ProgramSession.objects.select_related("program__center", "space")
+        .filter(
+            program__in=staff_programs(scope).filter(status=Program.Status.PUBLISHED).values("pk"),
+            starts_at__gte=start,
+            starts_at__lt=end,
+        )
+        .order_by("starts_at", "id")
+    )
+
+
+def program_payments(scope: StaffScope, program: Program) -> QuerySet[Payment]:
+    """The payment ledger of a program (staff who see residents)."""
+    if not scope.can_see_residents:
+        return Payment.objects.none()
+    return (
+        Payment.objects.filter(enrollment__program=program)
+        .select_related("enrollment__resident", "enrollment__dependant", "recorded_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def program_ratings(program: Program) -> QuerySet[Enrollment]:
+    """The ratings and comments given to a program, newest first."""
+    return (
+        Enrollment.objects.filter(program=program, rating__isnull=False)
+        .select_related("resident", "dependant")
+        .order_by("-rated_at", "-id")
+    )
+
+
+def totals_attendance(
+    scope: StaffScope, *, date_from: dt.date, date_to: dt.date, now: dt.datetime | None = None
+) -> tuple[int, int]:
+    """(present, expected) over every course in scope, as ``totals`` counts them per center: the
+    attendance rate of the totals row."""
+    now = now or timezone.now()
+    start, _ = day_bounds(date_from)
+    _, end = day_bounds(date_to)
+    until = min(end, now)
+    ids = list(
+        staff_programs(scope)
+        .filter(
+            status=Program.Status.PUBLISHED,
+            sessions__status=ProgramSession.Status.SCHEDULED,
+            sessions__starts_at__gte=start,
+            sessions__starts_at__lt=end,
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    confirmed = dict(
+        Enrollment.objects.filter(program_id__in=ids, status=Enrollment.Status.CONFIRMED)
+        .values_list("program_id")
+        .annotate(n=Count("id"))
+        .values_list("program_id", "n")
+    )
+    held = dict(
+        ProgramSession.objects.filter(
+            program_id__in=ids,
+            status=ProgramSession.Status.SCHEDULED,
+            starts_at__gte=start,
+            starts_at__lt=until,
+        )
+        .values_list("program_id")
+        .annotate(n=Count("id"))
+        .values_list("program_id", "n")
+    )
+    present = Attendance.objects.filter(
+        session__program_id__in=ids,
+        present=True,
+        enrollment__status=Enrollment.Status.CONFIRMED,
+        session__status=ProgramSession.Status.SCHEDULED,
+        session__starts_at__gte=start,
+        session__starts_at__lt=until,
+    ).count()
+    expected = sum(n * held.get(pid, 0) for pid, n in confirmed.items())
+    return present, expected

@@ -29,7 +29,7 @@ from livingroom.booking.services import (
     program_reservations_make,
 )
 from livingroom.core.audit import audit_log
-from livingroom.core.errors import InvalidInput, NotFound, PermissionDenied
+from livingroom.core.errors import NotFound
 from livingroom.core.scopes import StaffScope
 from livingroom.notices.services import notice_send
 from livingroom.people import errors as people_errors
@@ -77,14 +77,21 @@ def _first_session(program: Program) -> ProgramSession | None:
     return program.sessions.filter(status=ProgramSession.Status.SCHEDULED).order_by("starts_at").first()
 
 
-def _params(enrollment: Enrollment, **extra: str) -> dict[str, str]:
-    program = enrollment.program
+def _when(program: Program) -> str:
     first = _first_session(program)
+    return when_label(first.starts_at, first.ends_at) if first else ""
+
+
+def _params(enrollment: Enrollment, **extra: str) -> dict[str, str]:
+    """A notice's words; callers that tell many people at once pass ``when`` (the first
+    session) so it is looked up once."""
+    program = enrollment.program
+    if "when" not in extra:
+        extra["when"] = _when(program)
     return {
         "program": program.title,
         "center": program.center.name,
         "who": enrollment.participant_name,
-        "when": when_label(first.starts_at, first.ends_at) if first else "",
         **extra,
     }
 
@@ -184,29 +191,46 @@ def _fill(program: Program, now: dt.datetime) -> list[Enrollment]:
         promoted.append(head)
 
 
-def _refund(enrollment: Enrollment, amount_fen: int, *, by: User | None, reason: str) -> Payment | None:
-    """Gives back up to what was paid, through the adapter that took it; a new ledger entry."""
+def _refund(enrollment: Enrollment, amount_fen: int, *, by: User | None, reason: str) -> list[Payment]:
+    """Gives back up to what was paid, each part through the adapter that took it (cash at the
+    desk, an external payment by its reference): new ledger entries, the newest charges first."""
     amount = min(amount_fen, enrollment.paid_fen)
     if amount <= 0:
-        return None
-    charge = enrollment.payments.filter(kind=Payment.Kind.CHARGE).order_by("-created_at").first()
-    method = charge.method if charge else "cash"
-    reference = payments.adapter(method).refund(
-        enrollment_id=enrollment.pk, amount_fen=amount, charge_reference=charge.reference if charge else ""
-    )
-    refund = Payment.objects.create(
-        enrollment=enrollment,
-        kind=Payment.Kind.REFUND,
-        amount_fen=amount,
-        method=method,
-        reference=reference,
-        reason=reason[:200],
-        recorded_by=by,
-    )
-    Enrollment.objects.filter(pk=enrollment.pk).update(paid_fen=F("paid_fen") - amount)
-    enrollment.paid_fen -= amount
-    audit_log("programs.payment.refunded", actor=by, obj=enrollment, data={"fen": amount, "method": method})
-    return refund
+        return []
+    ledger = list(enrollment.payments.order_by("created_at", "id"))
+    given_back = sum(p.amount_fen for p in ledger if p.kind == Payment.Kind.REFUND)
+    refunds: list[Payment] = []
+    for charge in reversed([p for p in ledger if p.kind == Payment.Kind.CHARGE]):
+        # Earlier refunds gave back the newest charges first, as this one does.
+        already = min(charge.amount_fen, given_back)
+        given_back -= already
+        part = min(charge.amount_fen - already, amount)
+        if part <= 0:
+            continue
+        reference = payments.adapter(charge.method).refund(
+            enrollment_id=enrollment.pk, amount_fen=part, charge_reference=charge.reference
+        )
+        refunds.append(
+            Payment.objects.create(
+                enrollment=enrollment,
+                kind=Payment.Kind.REFUND,
+                amount_fen=part,
+                method=charge.method,
+                reference=reference,
+                reason=reason[:200],
+                recorded_by=by,
+            )
+        )
+        audit_log(
+            "programs.payment.refunded", actor=by, obj=enrollment, data={"fen": part, "method": charge.method}
+        )
+        amount -= part
+        if amount == 0:
+            break
+    total = sum(r.amount_fen for r in refunds)
+    Enrollment.objects.filter(pk=enrollment.pk).update(paid_fen=F("paid_fen") - total)
+    enrollment.paid_fen -= total
+    return refunds
 
 
 def _end(enrollment: Enrollment, status: str, *, by: User | None, reason: str, now: dt.datetime) -> None:
@@ -294,9 +318,11 @@ def weekly_sessions(
 ) -> list[SessionDraft]:
     """A series: the same time on the same weekday for ``weeks`` weeks (local wall-clock time)."""
     if not 1 <= weeks <= MAX_SESSIONS:
-        raise InvalidInput(code="invalid_series", field="series.weeks")
+        raise errors.invalid(code="invalid_series", field="series.weeks")
     if not 15 <= minutes <= MAX_SESSION_MINUTES:
-        raise InvalidInput(code="invalid_series", field="series.minutes")
+        raise errors.invalid(code="invalid_series", field="series.minutes")
+    if not FIRST_YEAR <= first_starts_at.year <= LAST_YEAR:  # before any arithmetic can overflow
+        raise errors.invalid(code="invalid_date", field="series.first_starts_at")
     local = timezone.localtime(first_starts_at)
     out = []
     for week in range(weeks):
@@ -314,9 +340,9 @@ def _welfare_share() -> int:
 
 def check_prices(*, market_price_fen: int, price_fen: int, public_welfare: bool) -> None:
     if not 0 <= market_price_fen <= MAX_PRICE_FEN:
-        raise InvalidInput(code="invalid_price", field="market_price_fen")
+        raise errors.invalid(code="invalid_price", field="market_price_fen")
     if not 0 <= price_fen <= MAX_PRICE_FEN:
-        raise InvalidInput(code="invalid_price", field="price_fen")
+        raise errors.invalid(code="invalid_price", field="price_fen")
     if price_fen > market_price_fen:
         raise errors.PriceAboveMarket(field="price_fen")
     share = _welfare_share()
@@ -329,16 +355,16 @@ def check_prices(*, market_price_fen: int, price_fen: int, public_welfare: bool)
 def _check_draft(draft: ProgramDraft, center: Center, now: dt.datetime) -> list[SessionDraft]:
     title = (draft.title or "").strip()
     if not title or len(title) > 100:
-        raise InvalidInput(code="title_required", field="title")
+        raise errors.invalid(code="title_required", field="title")
     draft.title = title
     if len(draft.description or "") > 4000:
-        raise InvalidInput(code="description_too_long", field="description")
+        raise errors.invalid(code="description_too_long", field="description")
     if draft.category not in Program.Category.values:
-        raise InvalidInput(code="invalid_category", field="category")
+        raise errors.invalid(code="invalid_category", field="category")
     if not 1 <= draft.capacity <= MAX_CAPACITY:
-        raise InvalidInput(code="invalid_capacity", field="capacity", max=MAX_CAPACITY)
+        raise errors.invalid(code="invalid_capacity", field="capacity", max=MAX_CAPACITY)
     if not 0 <= draft.waitlist_size <= MAX_WAITLIST:
-        raise InvalidInput(code="invalid_waitlist_size", field="waitlist_size", max=MAX_WAITLIST)
+        raise errors.invalid(code="invalid_waitlist_size", field="waitlist_size", max=MAX_WAITLIST)
     check_prices(
         market_price_fen=draft.market_price_fen,
         price_fen=draft.price_fen,
@@ -347,53 +373,53 @@ def _check_draft(draft: ProgramDraft, center: Center, now: dt.datetime) -> list[
     for name in ("min_age", "max_age"):
         value = getattr(draft, name)
         if value is not None and not 0 <= value <= 120:
-            raise InvalidInput(code="invalid_age", field=name)
+            raise errors.invalid(code="invalid_age", field=name)
     if draft.min_age is not None and draft.max_age is not None and draft.max_age < draft.min_age:
-        raise InvalidInput(code="invalid_age", field="max_age")
+        raise errors.invalid(code="invalid_age", field="max_age")
     unknown = set(draft.eligibility_kinds) - VERIFIED_KINDS
     if unknown:
-        raise InvalidInput(code="invalid_eligibility", field="eligibility_kinds")
+        raise errors.invalid(code="invalid_eligibility", field="eligibility_kinds")
     if draft.community_ids and Community.objects.filter(pk__in=draft.community_ids).count() != len(
         set(draft.community_ids)
     ):
-        raise NotFound(code="community_not_found", field="community_ids")
+        raise errors.not_found(code="community_not_found", field="community_ids")
     if not 0 <= draft.fair_seconds <= MAX_FAIR_SECONDS:
-        raise InvalidInput(code="invalid_fair_seconds", field="fair_seconds", max=MAX_FAIR_SECONDS)
+        raise errors.invalid(code="invalid_fair_seconds", field="fair_seconds", max=MAX_FAIR_SECONDS)
     if draft.promotion not in Program.Promotion.values:
-        raise InvalidInput(code="invalid_promotion", field="promotion")
+        raise errors.invalid(code="invalid_promotion", field="promotion")
     if not 1 <= draft.offer_hours <= 72:
-        raise InvalidInput(code="invalid_offer_hours", field="offer_hours")
+        raise errors.invalid(code="invalid_offer_hours", field="offer_hours")
     if not 0 <= draft.cancel_cutoff_hours <= 24 * 14:
-        raise InvalidInput(code="invalid_cancel_cutoff", field="cancel_cutoff_hours")
+        raise errors.invalid(code="invalid_cancel_cutoff", field="cancel_cutoff_hours")
     sessions = sorted(draft.sessions, key=lambda s: s.starts_at)
     if not 1 <= len(sessions) <= MAX_SESSIONS:
-        raise InvalidInput(code="invalid_sessions", field="sessions", max=MAX_SESSIONS)
+        raise errors.invalid(code="invalid_sessions", field="sessions", max=MAX_SESSIONS)
     spaces = set(Space.objects.filter(center=center).values_list("pk", flat=True))
     for index, s in enumerate(sessions):
         where = f"sessions.{index}"
         for moment in (s.starts_at, s.ends_at):
             if not FIRST_YEAR <= moment.year <= LAST_YEAR:
-                raise InvalidInput(code="invalid_date", field=where)
+                raise errors.invalid(code="invalid_date", field=where)
         if s.ends_at <= s.starts_at or (s.ends_at - s.starts_at).total_seconds() > MAX_SESSION_MINUTES * 60:
-            raise InvalidInput(code="session_times_invalid", field=where)
+            raise errors.invalid(code="session_times_invalid", field=where)
         if s.starts_at <= now:
-            raise InvalidInput(code="session_in_past", field=where)
+            raise errors.invalid(code="session_in_past", field=where)
         if s.space_id not in spaces:
-            raise NotFound(code="space_not_found", field=where)
+            raise errors.not_found(code="space_not_found", field=where)
         if index and s.starts_at < sessions[index - 1].ends_at:
-            raise InvalidInput(code="sessions_overlap", field=where)
+            raise errors.invalid(code="sessions_overlap", field=where)
     closes = draft.enroll_closes_at or sessions[0].starts_at
     if (
         not FIRST_YEAR <= draft.enroll_opens_at.year <= LAST_YEAR
         or not FIRST_YEAR <= closes.year <= LAST_YEAR
     ):
-        raise InvalidInput(code="invalid_date", field="enroll_opens_at")
+        raise errors.invalid(code="invalid_date", field="enroll_opens_at")
     if closes <= draft.enroll_opens_at:
-        raise InvalidInput(code="enrollment_window_invalid", field="enroll_closes_at")
+        raise errors.invalid(code="enrollment_window_invalid", field="enroll_closes_at")
     if closes > sessions[-1].starts_at:
-        raise InvalidInput(code="enrollment_window_invalid", field="enroll_closes_at")
+        raise errors.invalid(code="enrollment_window_invalid", field="enroll_closes_at")
     if closes <= now:
-        raise InvalidInput(code="enrollment_window_invalid", field="enroll_closes_at")
+        raise errors.invalid(code="enrollment_window_invalid", field="enroll_closes_at")
     draft.enroll_closes_at = closes
     return sessions
 
@@ -409,17 +435,17 @@ def _proposer(
             if org is None or (
                 org.pk not in scope.organization_ids and not scope.works_at(center.community_id)
             ):
-                raise NotFound(code="organization_not_found", field="organization_id")
+                raise errors.not_found(code="organization_not_found", field="organization_id")
             return Program.Provider.ORGANIZATION, org, None
         if scope.works_at(center.community_id):
             return Program.Provider.CENTER, None, None
-        raise PermissionDenied(code="not_a_provider_here")
+        raise errors.denied(code="not_a_provider_here")
     resident = _resident_of(actor)
     talent = Talent.objects.filter(resident=resident, status=Talent.Status.APPROVED).first()
     if talent is None:
         raise errors.NotTalent()
     if center.community_id != talent.community_id:
-        raise NotFound(code="center_not_found", field="center_id")
+        raise errors.not_found(code="center_not_found", field="center_id")
     return Program.Provider.TALENT, None, talent
 
 
@@ -429,7 +455,7 @@ def _visible_center(scope: StaffScope | None, center_id: int) -> Center:
         qs = scope.filter(qs, community="community", center="")
     center = qs.filter(pk=center_id).first()
     if center is None:
-        raise NotFound(code="center_not_found", field="center_id")
+        raise errors.not_found(code="center_not_found", field="center_id")
     return center
 
 
@@ -442,6 +468,7 @@ def program_propose(
     center = _visible_center(scope, draft.center_id)
     provider, org, talent = _proposer(actor, scope, center, draft.organization_id)
     sessions = _check_draft(draft, center, now)
+    seed = secrets.token_hex(16)
     with transaction.atomic(durable=True):
         program = Program.objects.create(
             center=center,
@@ -461,8 +488,10 @@ def program_propose(
             public_welfare=draft.public_welfare,
             welfare_share_pct=_welfare_share(),
             enroll_opens_at=draft.enroll_opens_at,
-            enroll_closes_at=draft.enroll_closes_at,
+            enroll_closes_at=draft.enroll_closes_at or sessions[0].starts_at,
             fair_seconds=draft.fair_seconds,
+            draw_seed=seed,
+            draw_seed_sha256=hashlib.sha256(seed.encode()).hexdigest(),
             promotion=draft.promotion,
             offer_hours=draft.offer_hours,
             cancel_cutoff_hours=draft.cancel_cutoff_hours,
@@ -484,9 +513,17 @@ def program_propose(
     return program
 
 
-def _desk_program(scope: StaffScope, program_id: int, *, lock: bool = False) -> Program:
+def _desk_program(
+    scope: StaffScope,
+    program_id: int,
+    *,
+    lock: bool = False,
+    missing: type[NotFound] = errors.ProgramNotFound,
+) -> Program:
     """A program at a center where this member of staff works the desk; others' are 404, and
-    read-only staff (officials, partners) get 403 for what they can see."""
+    read-only staff (officials, partners) get 403 for what they can see. ``missing`` is the 404
+    of the object asked for (a session, an enrolment), so that one out of scope answers exactly as
+    one that does not exist."""
     qs = scope.filter(
         Program.objects.select_related("center"), community="center__community", center="center"
     )
@@ -494,9 +531,9 @@ def _desk_program(scope: StaffScope, program_id: int, *, lock: bool = False) -> 
         qs = qs.select_for_update(of=("self",))
     program = qs.filter(pk=program_id).first()
     if program is None:
-        raise errors.ProgramNotFound()
+        raise missing()
     if not scope.works_at(program.center.community_id):
-        raise PermissionDenied(code="desk_staff_only")
+        raise errors.denied(code="desk_staff_only")
     return program
 
 
@@ -521,7 +558,9 @@ def program_approve(
             raise errors.NotDecidable()
         sessions = list(program.sessions.filter(status=ProgramSession.Status.SCHEDULED).order_by("starts_at"))
         if any(s.starts_at <= now for s in sessions):
-            raise InvalidInput(code="session_in_past", field="sessions")
+            raise errors.invalid(code="session_in_past", field="sessions")
+        if program.enroll_closes_at <= now:
+            raise errors.invalid(code="enrollment_window_invalid", field="enroll_closes_at")
         made = program_reservations_make(
             staff=staff,
             requests=[ReservationRequest(s.space_id, s.starts_at, s.ends_at) for s in sessions],
@@ -548,7 +587,7 @@ def program_reject(
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput(code="reason_required", field="reason")
+        raise errors.invalid(code="reason_required", field="reason")
     with transaction.atomic(durable=True):
         program = _desk_program(scope, program_id, lock=True)
         if program.status != Program.Status.PENDING:
@@ -574,9 +613,11 @@ def program_limits_set(
     waiting list at once."""
     now = now or timezone.now()
     if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
-        raise InvalidInput(code="invalid_capacity", field="capacity", max=MAX_CAPACITY)
+        raise errors.invalid(code="invalid_capacity", field="capacity", max=MAX_CAPACITY)
     if waitlist_size is not None and not 0 <= waitlist_size <= MAX_WAITLIST:
-        raise InvalidInput(code="invalid_waitlist_size", field="waitlist_size", max=MAX_WAITLIST)
+        raise errors.invalid(code="invalid_waitlist_size", field="waitlist_size", max=MAX_WAITLIST)
+    if capacity is None and waitlist_size is None:
+        raise errors.invalid(code="nothing_to_change", field="capacity")
     with transaction.atomic(durable=True):
         program = _desk_program(scope, program_id, lock=True)
         if program.status in (Program.Status.CANCELLED, Program.Status.REJECTED):
@@ -611,7 +652,7 @@ def program_cancel(
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput(code="reason_required", field="reason")
+        raise errors.invalid(code="reason_required", field="reason")
     with transaction.atomic(durable=True):
         program = _desk_program(scope, program_id, lock=True)
         if program.status in (Program.Status.CANCELLED, Program.Status.REJECTED):
@@ -657,17 +698,17 @@ def session_cancel(
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput(code="reason_required", field="reason")
+        raise errors.invalid(code="reason_required", field="reason")
     session = ProgramSession.objects.filter(pk=session_id).first()
     if session is None:
         raise errors.SessionNotFound()
     with transaction.atomic(durable=True):
-        program = _desk_program(scope, session.program_id, lock=True)
+        program = _desk_program(scope, session.program_id, lock=True, missing=errors.SessionNotFound)
         session = ProgramSession.objects.select_for_update().get(pk=session_id)
         if session.status == ProgramSession.Status.CANCELLED:
             raise errors.SessionCancelled()
         if session.ends_at <= now:
-            raise InvalidInput(code="session_in_past", field="session_id")
+            raise errors.invalid(code="session_in_past", field="session_id")
         sessions_total = program.sessions.count()
         session.status, session.cancelled_at, session.cancel_reason = (
             ProgramSession.Status.CANCELLED,
@@ -733,9 +774,9 @@ def _participants(
 ) -> list[Dependant | None]:
     ids = list(dict.fromkeys(dependant_ids))
     if not include_self and not ids:
-        raise InvalidInput(code="participants_required", field="participants")
+        raise errors.invalid(code="participants_required", field="participants")
     if len(ids) + int(include_self) > MAX_PARTY:
-        raise InvalidInput(code="party_too_large", field="participants", max=MAX_PARTY)
+        raise errors.invalid(code="party_too_large", field="participants", max=MAX_PARTY)
     found = {
         d.pk: d for d in Dependant.objects.filter(pk__in=ids, resident=resident, removed_at__isnull=True)
     }
@@ -783,6 +824,10 @@ def enrollment_create(
     dependants = [p for p in people if p is not None]
     try:
         with transaction.atomic(durable=True):
+            if drawing:
+                # The draw locks the program row too: a request is either among its entrants or,
+                # when the draw was made meanwhile, served first come first served after it.
+                drawing = _lock_program(program.pk).draw_done_at is None
             taken = Enrollment.objects.filter(
                 program=program, status__in=Enrollment.ACTIVE, resident=resident
             )
@@ -816,11 +861,12 @@ def enrollment_create(
                 obj=program,
                 data={"enrollments": [e.pk for e in made], "statuses": [e.status for e in made]},
             )
+            when = when_label(first.starts_at, first.ends_at) if first else ""
             for e in made:
                 if e.status == Enrollment.Status.CONFIRMED:
-                    _notify(e, "programs.enrolled", sms=True)
+                    _notify(e, "programs.enrolled", sms=True, when=when)
                 elif e.status == Enrollment.Status.WAITLISTED:
-                    _notify(e, "programs.waitlisted", position=str(e.position))
+                    _notify(e, "programs.waitlisted", when=when, position=str(e.position))
     except IntegrityError:
         # Two requests for the same person at the same moment: the unique constraint keeps one.
         raise errors.AlreadyEnrolled() from None
@@ -899,10 +945,10 @@ def enrollment_rate(
     """Rates a course once, after taking part in at least one session."""
     now = now or timezone.now()
     if not 1 <= rating <= 5:
-        raise InvalidInput(code="invalid_rating", field="rating")
+        raise errors.invalid(code="invalid_rating", field="rating")
     comment = (comment or "").strip()
     if len(comment) > 500:
-        raise InvalidInput(code="comment_too_long", field="comment")
+        raise errors.invalid(code="comment_too_long", field="comment")
     with transaction.atomic(durable=True):
         enrollment = (
             Enrollment.objects.select_for_update(of=("self",))
@@ -937,7 +983,7 @@ def draw_run(*, program_id: int, now: dt.datetime | None = None, inner: bool = F
             .order_by("id")
             .values_list("id", "party")
         )
-        seed = secrets.token_hex(16)
+        seed = program.draw_seed or secrets.token_hex(16)
         by_party: dict[str, list[int]] = {}
         for eid, party in entrants:
             by_party.setdefault(party, []).append(eid)
@@ -984,15 +1030,18 @@ def draw_run(*, program_id: int, now: dt.datetime | None = None, inner: bool = F
             },
         )
         positions = {eid: i for i, eid in enumerate(waitlisted, start=program.waitlist_count + 1)}
+        when = _when(program)
         for enrollment in Enrollment.objects.select_related(
             "resident__user", "dependant", "program__center"
         ).filter(pk__in=order):
             if enrollment.pk in positions:
-                _notify(enrollment, "programs.draw_waitlisted", position=str(positions[enrollment.pk]))
+                _notify(
+                    enrollment, "programs.draw_waitlisted", when=when, position=str(positions[enrollment.pk])
+                )
             elif enrollment.status == Enrollment.Status.CONFIRMED:
-                _notify(enrollment, "programs.draw_won", sms=True)
+                _notify(enrollment, "programs.draw_won", sms=True, when=when)
             else:
-                _notify(enrollment, "programs.draw_lost")
+                _notify(enrollment, "programs.draw_lost", when=when)
     return draw
 
 
@@ -1004,10 +1053,12 @@ class DrawReplay:
     keys: dict[str, str]
     order_matches: bool
     outcome_matches: bool
+    seed_matches_commitment: bool | None  # None: no commitment was published (older courses)
 
 
-def draw_replay(draw: Draw, *, capacity: int, waitlist_size: int) -> DrawReplay:
-    """Recomputes a draw from its seed and entrants, as an auditor would, and compares."""
+def draw_replay(draw: Draw, *, capacity: int, waitlist_size: int, commitment: str = "") -> DrawReplay:
+    """Recomputes a draw from its seed and entrants, as an auditor would, and compares; with the
+    seed's published SHA-256 (``commitment``), also checks the seed is the one fixed in advance."""
     by_party: dict[str, list[int]] = {}
     for eid, party in draw.entrants:
         by_party.setdefault(party, []).append(eid)
@@ -1030,6 +1081,9 @@ def draw_replay(draw: Draw, *, capacity: int, waitlist_size: int) -> DrawReplay:
         keys=keys,
         order_matches=order == draw.order,
         outcome_matches=outcome_matches,
+        seed_matches_commitment=(hashlib.sha256(draw.seed.encode()).hexdigest() == commitment)
+        if commitment
+        else None,
     )
 
 
@@ -1100,12 +1154,12 @@ def attendance_mark(
     """Desk staff mark who came (and who did not) on the day of the session."""
     now = now or timezone.now()
     if not marks or len(marks) > MAX_CAPACITY:
-        raise InvalidInput(code="marks_required", field="marks")
+        raise errors.invalid(code="marks_required", field="marks")
     session = ProgramSession.objects.filter(pk=session_id).first()
     if session is None:
         raise errors.SessionNotFound()
     with transaction.atomic(durable=True):
-        program = _desk_program(scope, session.program_id)
+        program = _desk_program(scope, session.program_id, missing=errors.SessionNotFound)
         _session_today(session, now)
         ids = [m.enrollment_id for m in marks]
         enrolled = set(
@@ -1150,10 +1204,10 @@ def payment_record(
     if not 0 < amount_fen <= MAX_PRICE_FEN:
         raise errors.PaymentInvalid(why=_("the amount must be positive"), field="amount_fen")
     enrollment = Enrollment.objects.filter(pk=enrollment_id).first()
-    if enrollment is None:
+    if enrollment is None or not scope.can_see_residents:  # partners see no residents' enrolments
         raise errors.EnrollmentNotFound()
     with transaction.atomic(durable=True):
-        _desk_program(scope, enrollment.program_id)
+        _desk_program(scope, enrollment.program_id, missing=errors.EnrollmentNotFound)
         enrollment = Enrollment.objects.select_for_update(of=("self",)).get(pk=enrollment_id)
         if enrollment.status not in Enrollment.HOLDS_SEAT:
             raise errors.PaymentInvalid(
@@ -1191,11 +1245,11 @@ def talent_apply(*, user: User, kind: str, skills: str, bio: str) -> Talent:
     resident = _resident_of(user)
     skills, bio = (skills or "").strip(), (bio or "").strip()
     if kind not in Talent.Kind.values:
-        raise InvalidInput(code="invalid_talent_kind", field="kind")
+        raise errors.invalid(code="invalid_talent_kind", field="kind")
     if not skills or len(skills) > 200:
-        raise InvalidInput(code="skills_required", field="skills")
+        raise errors.invalid(code="skills_required", field="skills")
     if not bio or len(bio) > 1000:
-        raise InvalidInput(code="bio_required", field="bio")
+        raise errors.invalid(code="bio_required", field="bio")
     try:
         with transaction.atomic(durable=True):
             if Talent.objects.filter(
@@ -1239,7 +1293,7 @@ def talent_decide(
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not approve and not reason:
-        raise InvalidInput(code="reason_required", field="reason")
+        raise errors.invalid(code="reason_required", field="reason")
     with transaction.atomic(durable=True):
         talent = (
             scope.filter(
@@ -1252,7 +1306,7 @@ def talent_decide(
         if talent is None:
             raise errors.TalentNotFound()
         if not scope.works_at(talent.community_id):
-            raise PermissionDenied(code="desk_staff_only")
+            raise errors.denied(code="desk_staff_only")
         if talent.status != Talent.Status.PENDING:
             raise errors.NotDecidable(
                 _("Only a pending application can be decided."), code="talent_not_pending"

@@ -35,7 +35,9 @@ def _space(center: Center, *kinds: str) -> Space:
         found = Space.objects.filter(center=center, kind=kind, closed_on__isnull=True).order_by("pk").first()
         if found is not None:
             return found
-    space = Space.objects.filter(center=center, closed_on__isnull=True).exclude(kind__in=["office", "storage"])
+    space = Space.objects.filter(center=center, closed_on__isnull=True).exclude(
+        kind__in=["office", "storage"]
+    )
     return space.order_by("pk").first()  # type: ignore[return-value]
 
 
@@ -94,7 +96,9 @@ def load_programs(rng: random.Random) -> dict[str, int]:
     )
     crowd = [r for r in everyone if r.pk != mei.pk]
     for resident in rng.sample(crowd, k=min(26, len(crowd))):
-        services.enrollment_create(user=resident.user, program_id=painting.pk, now=opened + dt.timedelta(seconds=20))
+        services.enrollment_create(
+            user=resident.user, program_id=painting.pk, now=opened + dt.timedelta(seconds=20)
+        )
     services.draw_run(program_id=painting.pk, now=opened + dt.timedelta(seconds=61))
     services.enrollment_create(user=mei.user, program_id=painting.pk, now=opened + dt.timedelta(hours=5))
     paid = Enrollment.objects.filter(program=painting, status="confirmed").order_by("pk")[:12]
@@ -164,9 +168,18 @@ def load_programs(rng: random.Random) -> dict[str, int]:
     others = [r for r in gushu_people if r.pk != mei.pk and r not in young[:12]]
     dancer = _talent(others[0], gushu_staff, Talent.Kind.ARTS, "广场舞、民族舞", "社区舞蹈队领队，带队十年。")
     cutter = _talent(others[1], gushu_staff, Talent.Kind.ARTS, "非遗剪纸", "宝安剪纸传承人的学生，擅长窗花。")
-    _talent(others[2], gushu_staff, Talent.Kind.PROFESSIONAL, "理财规划", "银行理财经理，愿意讲讲防诈骗与家庭理财。")
+    _talent(
+        others[2],
+        gushu_staff,
+        Talent.Kind.PROFESSIONAL,
+        "理财规划",
+        "银行理财经理，愿意讲讲防诈骗与家庭理财。",
+    )
     services.talent_apply(
-        user=others[3].user, kind=Talent.Kind.PROFESSIONAL, skills="育儿咨询", bio="儿科护士，可以讲婴幼儿护理。"
+        user=others[3].user,
+        kind=Talent.Kind.PROFESSIONAL,
+        skills="育儿咨询",
+        bio="儿科护士，可以讲婴幼儿护理。",
     )
     hall = Space.objects.get(center=gushu, name="多功能活动室")
     dance = _publish(
@@ -245,7 +258,9 @@ def load_programs(rng: random.Random) -> dict[str, int]:
         ),
         gushu_staff,
     )
-    services.enrollment_create(user=mei.user, program_id=reading.pk, include_self=False, dependant_ids=[daughter.pk])
+    services.enrollment_create(
+        user=mei.user, program_id=reading.pk, include_self=False, dependant_ids=[daughter.pk]
+    )
 
     finished = _smartphone_class(gushu, gushu_staff, gushu_people, rng, today)
     return {
