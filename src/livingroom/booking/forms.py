@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from livingroom.booking.models import BookingRules
 from livingroom.booking.services import RULE_FIELDS
+from livingroom.core.forms import ActionForm, reason_field  # noqa: F401 - the console's forms
+from livingroom.core.forms import ReasonForm as BaseReasonForm
 from livingroom.core.validators import MAX_DB_ID
 
 # (group label, [(value, label), ...]) as Django's grouped choices expect
@@ -47,35 +49,10 @@ def time_field(label: Any, **kwargs: Any) -> forms.TimeField:
     )
 
 
-def reason_field(label: Any = None, **kwargs: Any) -> forms.CharField:
-    return forms.CharField(
-        label=label or _("Reason"),
-        max_length=200,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-        **kwargs,
-    )
-
-
-class ReasonForm(forms.Form):
+class ReasonForm(BaseReasonForm):
     """Refuse or cancel: the reason is sent to the resident."""
 
     reason = reason_field(help_text=_("The resident is told this reason."))
-    wide_fields = ("reason",)
-
-    def __init__(self, *args: Any, label: Any = None, help_text: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if label is not None:
-            self.fields["reason"].label = label
-        if help_text is not None:
-            self.fields["reason"].help_text = help_text
-
-
-class ActionForm(forms.Form):
-    """An action without fields (approve): bound and empty, it carries the service's refusal."""
-
-    def __init__(self) -> None:
-        super().__init__({})
-        self.full_clean()
 
 
 class NoteForm(forms.Form):

@@ -18,7 +18,15 @@ from livingroom.people.auth import acting_user
 from livingroom.people.selectors import resident_of
 from livingroom.places.devices import device_of
 from livingroom.programs import errors, selectors, services
-from livingroom.programs.models import MAX_CAPACITY, MAX_PRICE_FEN, MAX_WAITLIST, Enrollment, Program, Talent
+from livingroom.programs.models import (
+    MAX_CAPACITY,
+    MAX_PRICE_FEN,
+    MAX_WAITLIST,
+    Attendance,
+    Enrollment,
+    Program,
+    Talent,
+)
 
 public_router = Router(tags=["programs"])
 resident_router = Router(tags=["programs"])
@@ -458,6 +466,17 @@ class AttendanceOut(Schema):
     marked_at: dt.datetime
 
 
+def attendance_out(a: Attendance) -> AttendanceOut:
+    return AttendanceOut(
+        session_id=a.session_id,
+        enrollment_id=a.enrollment_id,
+        participant=a.enrollment.participant_masked,
+        present=a.present,
+        via=a.via,
+        marked_at=a.marked_at,
+    )
+
+
 @device_router.post(
     "/sessions/{session_id}/attendance",
     response={200: list[AttendanceOut], 400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut},
@@ -467,17 +486,7 @@ def device_attendance(request: HttpRequest, session_id: DbId, payload: PassIn) -
     marked = services.attendance_check_in_at_device(
         device=device_of(request), session_id=session_id, token=payload.token
     )
-    return [
-        AttendanceOut(
-            session_id=a.session_id,
-            enrollment_id=a.enrollment_id,
-            participant=a.enrollment.participant_masked,
-            present=a.present,
-            via=a.via,
-            marked_at=a.marked_at,
-        )
-        for a in marked
-    ]
+    return [attendance_out(a) for a in marked]
 
 
 # --- staff --------------------------------------------------------------------------------------
@@ -710,17 +719,7 @@ def staff_mark(request: HttpRequest, session_id: DbId, payload: MarksIn) -> list
         session_id=session_id,
         marks=[services.Mark(m.enrollment_id, m.present) for m in payload.marks],
     )
-    return [
-        AttendanceOut(
-            session_id=a.session_id,
-            enrollment_id=a.enrollment_id,
-            participant=a.enrollment.participant_masked,
-            present=a.present,
-            via=a.via,
-            marked_at=a.marked_at,
-        )
-        for a in marked
-    ]
+    return [attendance_out(a) for a in marked]
 
 
 @staff_router.post(

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from livingroom.core.errors import DomainError
 from livingroom.core.formatting import yuan_to_fen
+from livingroom.core.forms import ActionForm, ReasonForm, reason_field  # noqa: F401 - the console's forms
 from livingroom.people.models import EligibilityVerification
 from livingroom.programs import payments
 from livingroom.programs.models import MAX_CAPACITY, MAX_PRICE_FEN, MAX_WAITLIST, Program
@@ -67,15 +68,6 @@ def date_field(label: Any, **kwargs: Any) -> forms.DateField:
         label=label,
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         input_formats=["%Y-%m-%d"],
-        **kwargs,
-    )
-
-
-def reason_field(label: Any = None, **kwargs: Any) -> forms.CharField:
-    return forms.CharField(
-        label=label or _("Reason"),
-        max_length=200,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
         **kwargs,
     )
 
@@ -308,26 +300,6 @@ def program_initial(now: dt.datetime | None = None) -> dict[str, Any]:
 
 
 # --- staff actions --------------------------------------------------------------------------------
-
-
-class ReasonForm(forms.Form):
-    reason = reason_field()
-    wide_fields = ("reason",)
-
-    def __init__(self, *args: Any, label: Any = None, help_text: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if label is not None:
-            self.fields["reason"].label = label
-        if help_text is not None:
-            self.fields["reason"].help_text = help_text
-
-
-class ActionForm(forms.Form):
-    """An action without fields (approve): bound and empty, it carries the service's refusal."""
-
-    def __init__(self) -> None:
-        super().__init__({})
-        self.full_clean()
 
 
 class LimitsForm(forms.Form):

@@ -317,6 +317,8 @@ class CenterTotals:
     attendance_rate: float | None
     discount_fen: int
     charged_fen: int
+    present: int  # attendance marks "present" in sessions held
+    expected: int  # confirmed enrolments × sessions held
 
 
 def totals(
@@ -402,6 +404,8 @@ def totals(
             attendance_rate=r["present"] / r["expected"] if r["expected"] else None,
             discount_fen=r["discount"],
             charged_fen=r["charged"],
+            present=r["present"],
+            expected=r["expected"],
         )
         for cid, r in by_center.items()
     ]
@@ -518,52 +522,3 @@ def program_ratings(program: Program) -> QuerySet[Enrollment]:
         .select_related("resident", "dependant")
         .order_by("-rated_at", "-id")
     )
-
-
-def totals_attendance(
-    scope: StaffScope, *, date_from: dt.date, date_to: dt.date, now: dt.datetime | None = None
-) -> tuple[int, int]:
-    """(present, expected) over every course in scope, as ``totals`` counts them per center: the
-    attendance rate of the totals row."""
-    now = now or timezone.now()
-    start, _ = day_bounds(date_from)
-    _, end = day_bounds(date_to)
-    until = min(end, now)
-    ids = list(
-        staff_programs(scope)
-        .filter(
-            status=Program.Status.PUBLISHED,
-            sessions__status=ProgramSession.Status.SCHEDULED,
-            sessions__starts_at__gte=start,
-            sessions__starts_at__lt=end,
-        )
-        .values_list("pk", flat=True)
-        .distinct()
-    )
-    confirmed = dict(
-        Enrollment.objects.filter(program_id__in=ids, status=Enrollment.Status.CONFIRMED)
-        .values_list("program_id")
-        .annotate(n=Count("id"))
-        .values_list("program_id", "n")
-    )
-    held = dict(
-        ProgramSession.objects.filter(
-            program_id__in=ids,
-            status=ProgramSession.Status.SCHEDULED,
-            starts_at__gte=start,
-            starts_at__lt=until,
-        )
-        .values_list("program_id")
-        .annotate(n=Count("id"))
-        .values_list("program_id", "n")
-    )
-    present = Attendance.objects.filter(
-        session__program_id__in=ids,
-        present=True,
-        enrollment__status=Enrollment.Status.CONFIRMED,
-        session__status=ProgramSession.Status.SCHEDULED,
-        session__starts_at__gte=start,
-        session__starts_at__lt=until,
-    ).count()
-    expected = sum(n * held.get(pid, 0) for pid, n in confirmed.items())
-    return present, expected
