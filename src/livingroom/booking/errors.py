@@ -1,4 +1,4 @@
-"""Refusals of the booking app, each with a stable code (docs/api.md lists them)."""
+"""Refusals of the booking app, each with a stable code (docs/booking.md lists them)."""
 
 from __future__ import annotations
 
