@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from livingroom.booking.calendar import local_day, when_label
 from livingroom.core.errors import DomainError, NotFound
@@ -168,7 +169,7 @@ def index(request: HttpRequest) -> HttpResponse:
                 _("Category"),
                 _("First session"),
                 _("Sessions"),
-                _("Seats taken"),
+                pgettext("course", "Seats taken"),
                 _("Seats"),
                 _("Waiting"),
                 _("Waiting-list places"),
@@ -606,7 +607,7 @@ def session(request: HttpRequest, session_id: int) -> HttpResponse:
             f"roster-{course.pk}-{format_date(local_day(record.starts_at))}.xlsx",
             _("Roster"),
             [
-                _("No."),
+                pgettext("row number", "No."),
                 _("Participant"),
                 _("Family member"),
                 _("Attendance"),
@@ -778,7 +779,7 @@ def totals(request: HttpRequest) -> HttpResponse:
                 _("Center"),
                 _("Courses run"),
                 _("Seats offered"),
-                _("Seats taken"),
+                pgettext("course", "Seats taken"),
                 _("Fill rate"),
                 _("Attendance rate"),
                 _("Discount given (yuan)"),
