@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +30,29 @@ def notice_send(
         # request, and a booking that rolls back sends nothing.
         transaction.on_commit(lambda: notice_sms_deliver.enqueue(notice.pk))
     return notice
+
+
+def notices_send_many(items: list[tuple[User, str, dict[str, Any], str, bool]]) -> list[Notice]:
+    """Many notices in one INSERT (``(user, kind, params, link, sms)`` each): the opening draw of a
+    popular course tells thousands of people at once. SMS go out after commit, as with one."""
+    notices = Notice.objects.bulk_create(
+        [
+            Notice(user=user, kind=kind, params=params, link=link[:200])
+            for user, kind, params, link, _sms in items
+        ],
+        batch_size=1000,
+    )
+    texted = [
+        n.pk for n, (user, _k, _p, _l, sms) in zip(notices, items, strict=True) if sms and user.phone and n.pk
+    ]
+    if texted:
+        transaction.on_commit(partial(_enqueue_sms, texted))
+    return notices
+
+
+def _enqueue_sms(notice_ids: list[int]) -> None:
+    for pk in notice_ids:
+        notice_sms_deliver.enqueue(pk)
 
 
 @task()

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,7 +31,7 @@ from livingroom.booking.services import (
 from livingroom.core.audit import audit_log
 from livingroom.core.errors import NotFound
 from livingroom.core.scopes import StaffScope
-from livingroom.notices.services import notice_send
+from livingroom.notices.services import notice_send, notices_send_many
 from livingroom.people import errors as people_errors
 from livingroom.people.models import Dependant, EligibilityVerification, Resident, User
 from livingroom.people.services import resident_pass_verify
@@ -120,22 +120,47 @@ def _lock_program(program_id: int) -> Program:
     return program
 
 
+# The two statements of a rush, written out: one round trip each, nothing for the ORM to build.
+# RETURNING works on PostgreSQL and on SQLite 3.35+ (as Django itself requires).
+TAKE_SEAT = (
+    "UPDATE programs_program SET seats_taken = seats_taken + 1 WHERE id = %s AND seats_taken < capacity"
+)
+TAKE_PLACE = (
+    "UPDATE programs_program SET waitlist_count = waitlist_count + 1"
+    " WHERE id = %s AND waitlist_count < waitlist_size RETURNING waitlist_count"
+)
+DRAW_PENDING = "SELECT draw_done_at FROM programs_program WHERE id = %s"
+
+
 def _take_seat(program_id: int) -> bool:
-    return bool(
-        Program.objects.filter(pk=program_id, seats_taken__lt=F("capacity")).update(
-            seats_taken=F("seats_taken") + 1
-        )
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(TAKE_SEAT, [program_id])
+        return cursor.rowcount == 1
 
 
 def _take_waitlist_place(program_id: int) -> int | None:
-    """The next waiting-list position, or None when the list is full. The UPDATE locks the
-    program row, so the count read after it is this transaction's own."""
-    if not Program.objects.filter(pk=program_id, waitlist_count__lt=F("waitlist_size")).update(
-        waitlist_count=F("waitlist_count") + 1
-    ):
-        return None
-    return Program.objects.filter(pk=program_id).values_list("waitlist_count", flat=True).get()
+    """The next waiting-list position, or None when the list is full (the UPDATE's own value)."""
+    with connection.cursor() as cursor:
+        cursor.execute(TAKE_PLACE, [program_id])
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+class _DrawMade(Exception):
+    """Rolls back a request that found the opening draw made meanwhile (it is tried again)."""
+
+
+def _draw_pending(program_id: int) -> bool:
+    """Whether the opening draw is still to come, read under a lock the draw waits for.
+
+    On PostgreSQL a shared lock (``FOR SHARE``): requests in the window do not queue on each
+    other, only the draw's ``FOR UPDATE`` waits for them (and they for it). SQLite's writers run
+    one at a time anyway (``BEGIN IMMEDIATE``)."""
+    sql = DRAW_PENDING + " FOR SHARE" if connection.vendor == "postgresql" else DRAW_PENDING
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [program_id])
+        row = cursor.fetchone()
+    return row is not None and row[0] is None
 
 
 def _free_seat(program_id: int) -> None:
@@ -260,7 +285,7 @@ def audience_problem(
         return str(_("from age %(n)s") % {"n": program.min_age})
     if program.max_age is not None and person_age > program.max_age:
         return str(_("up to age %(n)s") % {"n": program.max_age})
-    communities = list(program.communities.all())
+    communities = list(program.communities.all()) if getattr(program, "limited", True) else []
     if communities and resident.home_community_id not in {c.pk for c in communities}:
         return str(_("residents of %(names)s") % {"names": "、".join(c.name for c in communities)})
     if program.eligibility_kinds:
@@ -761,7 +786,22 @@ def _in_fair_window(program: Program, now: dt.datetime) -> bool:
 
 
 def _open_program(program_id: int) -> Program:
-    program = Program.objects.select_related("center").filter(pk=program_id).first()
+    """A course open to residents, with its first session's times (``first_starts_at``,
+    ``first_ends_at``) and whether it is limited to some communities (``limited``), in one query:
+    this runs on every enrolment of a rush."""
+    first = ProgramSession.objects.filter(
+        program_id=OuterRef("pk"), status=ProgramSession.Status.SCHEDULED
+    ).order_by("starts_at")
+    program = (
+        Program.objects.select_related("center")
+        .annotate(
+            first_starts_at=Subquery(first.values("starts_at")[:1]),
+            first_ends_at=Subquery(first.values("ends_at")[:1]),
+            limited=Exists(Program.communities.through.objects.filter(program_id=OuterRef("pk"))),
+        )
+        .filter(pk=program_id)
+        .first()
+    )
     if program is None or program.status in (Program.Status.PENDING, Program.Status.REJECTED):
         raise errors.ProgramNotFound()
     if program.status == Program.Status.CANCELLED:
@@ -801,7 +841,15 @@ def enrollment_create(
     place, else ``waitlist_full`` and nothing is written.
     """
     now = now or timezone.now()
-    resident = _resident_of(user)
+    # Only what enrolment reads (no ID number to decrypt); the user is the caller.
+    resident = (
+        Resident.objects.only("id", "user_id", "real_name", "birth_date", "home_community_id")
+        .filter(user=user)
+        .first()
+    )
+    if resident is None:
+        raise people_errors.ProfileIncomplete()
+    resident.user = user
     program = _open_program(program_id)
     if now < program.enroll_opens_at:
         raise errors.EnrollmentNotOpen(
@@ -810,8 +858,8 @@ def enrollment_create(
     if now >= program.enroll_closes_at:
         raise errors.EnrollmentClosed()
     people = _participants(resident, include_self, dependant_ids)
-    first = _first_session(program)
-    day = local_day(first.starts_at) if first else local_day(now)
+    first_start: dt.datetime | None = program.first_starts_at  # type: ignore[attr-defined]
+    day = local_day(first_start) if first_start else local_day(now)
     for person in people:
         problem = audience_problem(program, resident, person, on=day)
         if problem:
@@ -821,56 +869,55 @@ def enrollment_create(
     drawing = _in_fair_window(program, now)
     if not drawing and not _draw_settled(program, now):
         draw_run(program_id=program.pk, now=now)  # the window has closed: draw before serving anyone
-    dependants = [p for p in people if p is not None]
-    try:
-        with transaction.atomic(durable=True):
-            if drawing:
-                # The draw locks the program row too: a request is either among its entrants or,
-                # when the draw was made meanwhile, served first come first served after it.
-                drawing = _lock_program(program.pk).draw_done_at is None
-            taken = Enrollment.objects.filter(
-                program=program, status__in=Enrollment.ACTIVE, resident=resident
-            )
-            if (None in people and taken.filter(dependant__isnull=True).exists()) or (
-                dependants and taken.filter(dependant__in=dependants).exists()
-            ):
-                raise errors.AlreadyEnrolled()
-            for person in people:
-                enrollment = Enrollment(
-                    program=program,
-                    resident=resident,
-                    dependant=person,
-                    party=party,
-                    requested_at=now,
-                    price_fen=program.price_fen,
+    while True:
+        made = []
+        try:
+            with transaction.atomic(durable=True):
+                if drawing and not _draw_pending(program.pk):
+                    # The draw was made since this request looked: start again, first come first
+                    # served after it. (Taking a seat while holding the shared lock could deadlock
+                    # with another request doing the same.)
+                    raise _DrawMade()
+                # A second active enrolment of the same person is refused by the partial unique
+                # constraints (IntegrityError below); the seat or place taken first rolls back with it.
+                for person in people:
+                    enrollment = Enrollment(
+                        program=program,
+                        resident=resident,
+                        dependant=person,
+                        party=party,
+                        requested_at=now,
+                        price_fen=program.price_fen,
+                    )
+                    if drawing:
+                        enrollment.status = Enrollment.Status.REQUESTED
+                    elif _take_seat(program.pk):
+                        enrollment.status, enrollment.confirmed_at = Enrollment.Status.CONFIRMED, now
+                    else:
+                        position = _take_waitlist_place(program.pk)
+                        if position is None:
+                            raise errors.WaitlistFull()
+                        enrollment.status, enrollment.position = Enrollment.Status.WAITLISTED, position
+                    enrollment.save(force_insert=True)
+                    made.append(enrollment)
+                audit_log(
+                    "programs.enrollment.created",
+                    actor=user,
+                    obj=program,
+                    data={"enrollments": [e.pk for e in made], "statuses": [e.status for e in made]},
                 )
-                if drawing:
-                    enrollment.status = Enrollment.Status.REQUESTED
-                elif _take_seat(program.pk):
-                    enrollment.status, enrollment.confirmed_at = Enrollment.Status.CONFIRMED, now
-                else:
-                    position = _take_waitlist_place(program.pk)
-                    if position is None:
-                        raise errors.WaitlistFull()
-                    enrollment.status, enrollment.position = Enrollment.Status.WAITLISTED, position
-                enrollment.save(force_insert=True)
-                made.append(enrollment)
-            audit_log(
-                "programs.enrollment.created",
-                actor=user,
-                obj=program,
-                data={"enrollments": [e.pk for e in made], "statuses": [e.status for e in made]},
-            )
-            when = when_label(first.starts_at, first.ends_at) if first else ""
-            for e in made:
-                if e.status == Enrollment.Status.CONFIRMED:
-                    _notify(e, "programs.enrolled", sms=True, when=when)
-                elif e.status == Enrollment.Status.WAITLISTED:
-                    _notify(e, "programs.waitlisted", when=when, position=str(e.position))
-    except IntegrityError:
-        # Two requests for the same person at the same moment: the unique constraint keeps one.
-        raise errors.AlreadyEnrolled() from None
-    return made
+                when = when_label(first_start, program.first_ends_at) if first_start else ""  # type: ignore[attr-defined]
+                for e in made:
+                    if e.status == Enrollment.Status.CONFIRMED:
+                        _notify(e, "programs.enrolled", sms=True, when=when)
+                    elif e.status == Enrollment.Status.WAITLISTED:
+                        _notify(e, "programs.waitlisted", when=when, position=str(e.position))
+            return made
+        except _DrawMade:
+            drawing = False
+        except IntegrityError:
+            # Two requests for the same person at the same moment: the unique constraint keeps one.
+            raise errors.AlreadyEnrolled() from None
 
 
 def _program_of_own(user: User, enrollment_id: int) -> int:
@@ -1031,17 +1078,25 @@ def draw_run(*, program_id: int, now: dt.datetime | None = None, inner: bool = F
         )
         positions = {eid: i for i, eid in enumerate(waitlisted, start=program.waitlist_count + 1)}
         when = _when(program)
-        for enrollment in Enrollment.objects.select_related(
-            "resident__user", "dependant", "program__center"
-        ).filter(pk__in=order):
+        won = set(confirmed)
+        told = []
+        for enrollment in Enrollment.objects.select_related("resident__user", "dependant").filter(
+            pk__in=order
+        ):
+            enrollment.program = program
             if enrollment.pk in positions:
-                _notify(
-                    enrollment, "programs.draw_waitlisted", when=when, position=str(positions[enrollment.pk])
+                kind, sms, extra = (
+                    "programs.draw_waitlisted",
+                    False,
+                    {"position": str(positions[enrollment.pk])},
                 )
-            elif enrollment.status == Enrollment.Status.CONFIRMED:
-                _notify(enrollment, "programs.draw_won", sms=True, when=when)
+            elif enrollment.pk in won:
+                kind, sms, extra = "programs.draw_won", True, {}
             else:
-                _notify(enrollment, "programs.draw_lost", when=when)
+                kind, sms, extra = "programs.draw_lost", False, {}
+            params = _params(enrollment, when=when, **extra)
+            told.append((enrollment.resident.user, kind, params, f"/programs/{program.pk}/", sms))
+        notices_send_many(told)  # thousands at once in a rush: one INSERT per thousand
     return draw
 
 
