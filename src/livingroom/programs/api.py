@@ -104,14 +104,6 @@ class ProgramDetailOut(ProgramOut):
     sessions: list[SessionOut]
 
 
-def provider_name(p: Program) -> str:
-    if p.provider == Program.Provider.ORGANIZATION and p.organization:
-        return p.organization.name
-    if p.provider == Program.Provider.TALENT and p.talent:
-        return p.talent.resident.masked_name
-    return p.center.name
-
-
 def program_out(p: Program) -> ProgramOut:
     return ProgramOut(
         id=p.pk,
@@ -123,7 +115,7 @@ def program_out(p: Program) -> ProgramOut:
         center_id=p.center_id,
         center=p.center.name,
         provider=p.provider,
-        provider_name=provider_name(p),
+        provider_name=p.provider_name,
         min_age=p.min_age,
         max_age=p.max_age,
         community_ids=[c.pk for c in p.communities.all()],

@@ -207,6 +207,15 @@ class Program(models.Model):
         return self.title
 
     @property
+    def provider_name(self) -> str:
+        """Who runs it, as residents see it: the organisation, the talent (masked) or the center."""
+        if self.provider == self.Provider.ORGANIZATION and self.organization:
+            return self.organization.name
+        if self.provider == self.Provider.TALENT and self.talent:
+            return self.talent.resident.masked_name
+        return self.center.name
+
+    @property
     def discount_fen(self) -> int:
         return self.market_price_fen - self.price_fen
 

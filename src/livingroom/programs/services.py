@@ -932,9 +932,16 @@ def _program_of_own(user: User, enrollment_id: int) -> int:
     return found
 
 
+def cancel_cutoff(program: Program, first_starts_at: dt.datetime | None) -> dt.datetime | None:
+    """Until when a resident may give back a seat: ``cancel_cutoff_hours`` before the first session."""
+    if first_starts_at is None:
+        return None
+    return first_starts_at - dt.timedelta(hours=program.cancel_cutoff_hours)
+
+
 def _cancel_cutoff(program: Program) -> dt.datetime | None:
     first = _first_session(program)
-    return first.starts_at - dt.timedelta(hours=program.cancel_cutoff_hours) if first else None
+    return cancel_cutoff(program, first.starts_at if first else None)
 
 
 def enrollment_cancel(*, user: User, enrollment_id: int, now: dt.datetime | None = None) -> Enrollment:

@@ -22,6 +22,7 @@ from livingroom.core.errors import DomainError
 from livingroom.core.formatting import format_datetime
 from livingroom.core.forms import add_domain_error
 from livingroom.core.permissions import resident_required
+from livingroom.core.validators import parse_id
 from livingroom.people.models import Resident, User
 from livingroom.people.selectors import dependants_of, resident_of
 from livingroom.programs import selectors, services
@@ -67,14 +68,6 @@ def window_of(program: Program, now: dt.datetime) -> Window:
     return Window(state, program.enroll_opens_at, program.enroll_closes_at, draw_until)
 
 
-def provider_name(program: Program) -> str:
-    if program.provider == Program.Provider.ORGANIZATION and program.organization:
-        return program.organization.name
-    if program.provider == Program.Provider.TALENT and program.talent:
-        return program.talent.resident.masked_name
-    return program.center.name
-
-
 def share_pct(program: Program) -> int | None:
     """The price charged as a share of the market price, in whole percent (None: no market price)."""
     if program.market_price_fen <= 0:
@@ -100,14 +93,7 @@ class ProgramCard:
 
 
 def card_of(program: Program, now: dt.datetime, mine: tuple[Enrollment, ...] = ()) -> ProgramCard:
-    return ProgramCard(program, window_of(program, now), provider_name(program), share_pct(program), mine)
-
-
-def cancel_cutoff(program: Program, first_starts_at: dt.datetime | None) -> dt.datetime | None:
-    """Until when a resident may give back a seat (the same rule as ``services.enrollment_cancel``)."""
-    if first_starts_at is None:
-        return None
-    return first_starts_at - dt.timedelta(hours=program.cancel_cutoff_hours)
+    return ProgramCard(program, window_of(program, now), program.provider_name, share_pct(program), mine)
 
 
 @dataclass(frozen=True)
@@ -134,7 +120,7 @@ class EnrollmentRow:
 
 def row_of(enrollment: Enrollment, first_starts_at: dt.datetime | None, now: dt.datetime) -> EnrollmentRow:
     program = enrollment.program
-    cutoff = cancel_cutoff(program, first_starts_at)
+    cutoff = services.cancel_cutoff(program, first_starts_at)
     status = enrollment.status
     can_cancel = enrollment.is_active and (
         status != Enrollment.Status.CONFIRMED or cutoff is None or now <= cutoff
@@ -174,7 +160,7 @@ def program_list(request: HttpRequest) -> HttpResponse:
     """Published courses still to come, with filters; anyone may look."""
     now = timezone.now()
     centers = list(selectors.centers_with_programs(now=now))
-    center_id = _int_or_none(request.GET.get("center"))
+    center_id = parse_id(request.GET.get("center"))
     if center_id not in {c.pk for c in centers}:
         center_id = None
     category = request.GET.get("category", "")
@@ -283,7 +269,7 @@ def program_detail(request: HttpRequest, program_id: int) -> HttpResponse:
             "program": program,
             "sessions": list(selectors.sessions_of(program)),
             "communities": list(program.communities.all()),
-            "cutoff": cancel_cutoff(program, first_starts_at),
+            "cutoff": services.cancel_cutoff(program, first_starts_at),
             "resident": resident,
             "active": active,
             "ended": ended,
@@ -301,7 +287,7 @@ def enrol(request: HttpRequest, program_id: int) -> HttpResponse:
     back = reverse("programs:detail", args=[program_id])
     who = request.POST.getlist("who")
     include_self = "self" in who
-    dependant_ids = [_int_or_none(v) for v in who if v != "self"]
+    dependant_ids = [parse_id(v) for v in who if v != "self"]
     if not who or None in dependant_ids:
         messages.error(request, _("Tick who takes part."))
         return redirect(back)
