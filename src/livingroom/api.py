@@ -19,7 +19,9 @@ from livingroom.people import api as people_api
 from livingroom.people.auth import staff_auth, user_auth
 from livingroom.places import api as places_api
 from livingroom.places.devices import device_auth
+from livingroom.points import api as points_api
 from livingroom.programs import api as programs_api
+from livingroom.volunteering import api as volunteering_api
 
 logger = logging.getLogger(__name__)
 
@@ -134,3 +136,11 @@ api.add_router("/", programs_api.public_router)
 api.add_router("/", programs_api.resident_router, auth=user_auth)
 api.add_router("/", programs_api.device_router, auth=device_auth)
 api.add_router("/staff", programs_api.staff_router, auth=staff_auth)
+api.add_router("/", volunteering_api.public_router)
+api.add_router("/", volunteering_api.resident_router, auth=user_auth)
+api.add_router("/", volunteering_api.device_router, auth=device_auth)
+api.add_router("/staff", volunteering_api.staff_router, auth=staff_auth)
+api.add_router("/", points_api.public_router)
+api.add_router("/", points_api.resident_router, auth=user_auth)
+api.add_router("/", points_api.device_router, auth=device_auth)
+api.add_router("/staff", points_api.staff_router, auth=staff_auth)

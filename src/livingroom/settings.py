@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "livingroom.notices",
     "livingroom.booking",
     "livingroom.programs",
+    "livingroom.points",
+    "livingroom.volunteering",
     "livingroom.web",
 ]
 
@@ -215,6 +217,16 @@ LIVINGROOM_PAYMENT_ADAPTERS = env_list(
     "LIVINGROOM_PAYMENT_ADAPTERS",
     "livingroom.programs.payments.CashAtDesk,livingroom.programs.payments.ExternalReference",
 )
+# Volunteering and points
+LIVINGROOM_VOLUNTEER_STAR_HOURS = [int(h) for h in env_list("LIVINGROOM_VOLUNTEER_STAR_HOURS", "100,300,600,1000")]
+LIVINGROOM_VOLUNTEER_CONSENT_VERSION = "2026-11"
+LIVINGROOM_CERTIFICATE_ISSUER = os.environ.get("LIVINGROOM_CERTIFICATE_ISSUER", "百姓客厅志愿服务总队")
+LIVINGROOM_CERTIFICATE_SIGNER = os.environ.get("LIVINGROOM_CERTIFICATE_SIGNER", "（示例）陈立新")
+# Where the site is reached from outside (printed on certificates for their verification link).
+LIVINGROOM_PUBLIC_URL = os.environ.get("LIVINGROOM_PUBLIC_URL", "http://127.0.0.1:8000")
+LIVINGROOM_PDF_FONT = os.environ.get("LIVINGROOM_PDF_FONT", "")
+LIVINGROOM_POINTS_VALID_DAYS = env_int("LIVINGROOM_POINTS_VALID_DAYS", 0)  # 0: points never expire
+LIVINGROOM_VENDING_OFFLINE_HOURS = env_int("LIVINGROOM_VENDING_OFFLINE_HOURS", 24)
 LIVINGROOM_DEMO_HINTS = env_bool("LIVINGROOM_DEMO_HINTS", DEBUG)
 
 # --- Logging: every handler passes through the PII mask --------------------------------------

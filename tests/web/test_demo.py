@@ -64,5 +64,28 @@ def test_demo_district_loads(capsys):
     assert Program.objects.get(title="非遗剪纸体验课").status == "pending"
     assert Program.objects.filter(status="published").count() == 6
 
+    # Volunteering and points: 周建华 has served 120 hours in 朗下 (one star) and drinks were sold at
+    # its vending machine (one vend failed and was refunded); 李晓梅 served three shifts in 固戍,
+    # holds a certificate, waits for an answer to a correction and is signed up for the clean-up.
+    from livingroom.points.models import Account, Redemption
+    from livingroom.points.services import ledger_check
+    from livingroom.volunteering.models import Certificate, Correction, ServiceRecord, Signup, Volunteer
+
+    zhou = Volunteer.objects.get(resident__user__phone_hash=phone_index("13800138003"))
+    assert (zhou.hours_total, zhou.stars) == (120.0, 1)
+    assert Account.objects.get(resident=zhou.resident, community__name="朗下社区").balance == 120 - 3 - 2 + 2
+    assert sorted(Redemption.objects.values_list("channel", "status")) == [
+        ("vending", "completed"),
+        ("vending", "completed"),
+        ("vending", "completed"),
+        ("vending", "refunded"),
+    ]
+    li = Volunteer.objects.get(resident__user__phone_hash=phone_index("13800138000"))
+    assert ServiceRecord.objects.filter(volunteer=li).count() == 3
+    assert Certificate.objects.filter(volunteer=li).count() == 1
+    assert Correction.objects.get(volunteer=li).status == "open"
+    assert Signup.objects.filter(volunteer=li, shift__activity__title="固戍社区环境清洁日").exists()
+    assert ledger_check() == []
+
     call_command("load_demo", if_empty=True)  # a second `make run` leaves the data alone
     assert Community.objects.count() == 124

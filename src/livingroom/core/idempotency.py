@@ -17,7 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from livingroom.core.errors import Conflict, InvalidInput
+from livingroom.core.errors import Conflict, DomainError, InvalidInput
 from livingroom.core.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 100
@@ -47,9 +47,21 @@ def _replay(record: IdempotencyRecord, print_: str) -> tuple[int, Any, bool]:
 
 
 def run_idempotent(
-    *, scope: str, key: str, payload: Any, action: Callable[[], tuple[int, Any]]
+    *,
+    scope: str,
+    key: str,
+    payload: Any,
+    action: Callable[[], tuple[int, Any]],
+    keep_refusals: bool = False,
 ) -> tuple[int, Any, bool]:
-    """Returns ``(status, body, replayed)``. ``action`` returns ``(status, json-able body)``."""
+    """Returns ``(status, body, replayed)``. ``action`` returns ``(status, json-able body)``.
+
+    The key is claimed first, in the same transaction as the action: a concurrent request with
+    the same key waits on the unique index until the first one commits, then replays its answer
+    (it never runs the action on a state the first one changed). With ``keep_refusals`` a
+    ``DomainError`` raised by the action is kept as the answer too (its effects rolled back), so
+    a retry of a refused device request gets the same refusal; otherwise it leaves no record.
+    """
     key = validate_key(key)
     print_ = fingerprint(payload)
     existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
@@ -57,10 +69,18 @@ def run_idempotent(
         return _replay(existing, print_)
     try:
         with transaction.atomic():
-            status, body = action()
-            IdempotencyRecord.objects.create(
-                scope=scope, key=key, fingerprint=print_, status_code=status, response=body
+            record = IdempotencyRecord.objects.create(
+                scope=scope, key=key, fingerprint=print_, status_code=0, response={}
             )
+            try:
+                with transaction.atomic():
+                    status, body = action()
+            except DomainError as exc:
+                if not keep_refusals:
+                    raise
+                status, body = exc.status, exc.as_dict()
+            record.status_code, record.response = status, body
+            record.save(update_fields=["status_code", "response"])
             return status, body, False
     except IntegrityError:
         existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()

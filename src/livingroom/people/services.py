@@ -524,13 +524,21 @@ def resident_pass_issue(*, user: User) -> IssuedPass:
 
 
 def resident_pass_verify(
-    *, token: str, device: Device | None = None, staff: User | None = None, purpose: str = ""
+    *,
+    token: str,
+    device: Device | None = None,
+    staff: User | None = None,
+    purpose: str = "",
+    shown_at: float | None = None,
 ) -> Resident:
-    """Accepts a genuine, fresh pass once; the caller learns which resident showed it."""
+    """Accepts a genuine, fresh pass once; the caller learns which resident showed it.
+
+    ``shown_at`` (Unix seconds) is when a device that was offline saw the pass: freshness is
+    judged then, not on upload (the caller bounds how far back that may be)."""
     claims = passes.decode((token or "").strip())
     if claims is None:
         raise errors.PassInvalid(field="token")
-    age = time.time() - claims.issued_at
+    age = (time.time() if shown_at is None else shown_at) - claims.issued_at
     if age > settings.LIVINGROOM_PASS_TTL or age < -5:
         raise errors.PassExpired(field="token")
     resident = Resident.objects.select_related("user", "home_community").filter(pk=claims.resident_id).first()

@@ -26,6 +26,7 @@ from livingroom.places.models import Center, Community, Facility, Organization, 
 from livingroom.web.demo import baoan
 from livingroom.web.demo.booking import load_booking
 from livingroom.web.demo.programs import load_programs
+from livingroom.web.demo.volunteering import load_volunteering
 
 DEMO_PASSWORD = "LivingRoom-2026"  # noqa: S105 - the documented demo password
 RENOVATION_DAY = dt.date(2024, 6, 1)
@@ -62,6 +63,7 @@ DEMO_STAFF = [
     DemoAccount("baomin", StaffRole.Role.COMMUNITY_WORKER, "宝民社区", "宝民社区工作者"),
     DemoAccount("fuzhongfu", StaffRole.Role.CENTER_STAFF, "福中福社区", "福中福社区党群服务中心工作人员"),
     DemoAccount("canlian", StaffRole.Role.PARTNER_STAFF, "宝安区残疾人联合会", "区残联康复专干"),
+    DemoAccount("langxia", StaffRole.Role.COMMUNITY_WORKER, "朗下社区", "朗下社区工作者"),
     DemoAccount("shuhua", StaffRole.Role.PARTNER_STAFF, "（示例）龙珠书画公益社", "龙珠书画公益社老师"),
 ]
 
@@ -70,6 +72,7 @@ DEMO_RESIDENTS = [
     ("13800138000", "李晓梅", "固戍社区", dt.date(1991, 3, 14), 2, None),
     ("13800138001", "陈志强", "福中福社区", dt.date(1996, 8, 2), 1, "rider"),
     ("13800138002", "黄桂英", "宝民社区", dt.date(1953, 11, 20), 2, "disabled"),
+    ("13800138003", "周建华", "朗下社区", dt.date(1968, 5, 6), 1, None),
 ]
 
 # (kind, name, floor, area, capacity, bookable)
@@ -352,8 +355,11 @@ def _load_residents(rng: random.Random, count: int) -> None:
     communities = list(Community.objects.order_by("code"))
     by_name = {c.name: c for c in communities}
     weights = [8 if c.name in baoan.SEED_STORIES else 1 for c in communities]
-    for phone, name, community_name, birth, sex, _extra in DEMO_RESIDENTS:
-        _resident(phone, name, by_name[community_name], _id_number(rng, birth, sex))
+    for index, (phone, name, community_name, birth, sex, _extra) in enumerate(DEMO_RESIDENTS):
+        # Demo residents added later draw their ID from their own generator, so the rest of the
+        # demo district stays what it was.
+        source = rng if index < 3 else random.Random(phone)
+        _resident(phone, name, by_name[community_name], _id_number(source, birth, sex))
     for i in range(count - len(DEMO_RESIDENTS)):
         community = rng.choices(communities, weights=weights)[0]
         birth = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randint(0, 365 * 66))
@@ -404,7 +410,14 @@ def load_demo(*, residents: int = 300, seed: int = 20241120) -> dict[str, object
     _load_residents(rng, residents)
     bookings = load_booking(rng)
     programs = load_programs(rng)
-    return {"staff": staff, "devices": devices, "bookings": bookings, "programs": programs}
+    volunteering = load_volunteering(rng)
+    return {
+        "staff": staff,
+        "devices": devices,
+        "bookings": bookings,
+        "programs": programs,
+        "volunteering": volunteering,
+    }
 
 
 def is_loaded() -> bool:
