@@ -9,7 +9,8 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: install static run serve test lint typecheck fmt messages clean-db bench bench-http bench-booking bench-enroll
+.PHONY: install static run serve test lint typecheck fmt messages clean-db bench bench-http bench-booking bench-enroll \
+	bench-redeem
 
 install: $(VENV)/.installed static
 
@@ -75,6 +76,9 @@ bench-booking: install
 
 bench-enroll: install
 	$(PY) bench/enroll.py $(BENCH_ARGS)
+
+bench-redeem: install
+	$(PY) bench/redeem.py $(BENCH_ARGS)
 
 clean-db:
 	rm -f var/livingroom.sqlite3*

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib
 import json
 import os
 
@@ -67,6 +68,22 @@ class Api:
 
     def put(self, path: str, data=None, **kw):
         return self.send("PUT", path, data, **kw)
+
+
+@pytest.fixture
+def ledger_emptied_after(transactional_db):
+    """After a transactional (live-server) test on SQLite, empties the append-only tables (points
+    entries, stock moves) with their triggers lifted for the moment: Django empties a SQLite
+    database with DELETE, which the triggers refuse (PostgreSQL's TRUNCATE passes them)."""
+    yield
+    if connection.vendor != "sqlite":
+        return
+    triggers = importlib.import_module("livingroom.points.migrations.0002_append_only_triggers")
+    with connection.schema_editor() as editor:
+        triggers.drop(None, editor)
+        for table in triggers.TABLES:
+            editor.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table names
+        triggers.create(None, editor)
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from livingroom.people.models import (
     SmsOutbox,
     User,
 )
+from livingroom.points.models import Account, Entry, Redemption, Reward, StockMove
 from livingroom.programs.models import (
     Attendance,
     Draw,
@@ -40,6 +41,15 @@ from livingroom.programs.models import (
     Program,
     ProgramSession,
     Talent,
+)
+from livingroom.volunteering.models import (
+    Activity,
+    Certificate,
+    Correction,
+    ServiceRecord,
+    Shift,
+    Signup,
+    Volunteer,
 )
 
 COUNTED = (
@@ -72,6 +82,20 @@ COUNTED = (
     Payment,
     Talent,
     Draw,
+    # volunteering
+    Volunteer,
+    Activity,
+    Shift,
+    Signup,
+    ServiceRecord,
+    Correction,
+    Certificate,
+    # points
+    Account,
+    Entry,
+    Reward,
+    Redemption,
+    StockMove,
 )
 
 
@@ -83,6 +107,21 @@ def snapshot(ignore: tuple[str, ...] = ()) -> dict[str, Any]:
         Resident.objects.order_by("pk").values_list("pk", "id_number_hash", "home_community_id", "real_name")
     )
     state["sms attempts"] = list(SmsCode.objects.order_by("pk").values_list("attempts", "consumed_at"))
+    # Volunteering and points: what a refusal could move without adding a row.
+    state["volunteers"] = list(Volunteer.objects.order_by("pk").values_list("pk", "status", "minutes_total"))
+    state["shifts"] = list(Shift.objects.order_by("pk").values_list("pk", "taken", "status", "confirmed_at"))
+    state["signups"] = list(
+        Signup.objects.order_by("pk").values_list("pk", "status", "checked_in_at", "checked_out_at")
+    )
+    state["records"] = list(
+        ServiceRecord.objects.order_by("pk").values_list("pk", "minutes", "points_awarded")
+    )
+    state["corrections"] = list(Correction.objects.order_by("pk").values_list("pk", "status"))
+    state["balances"] = list(Account.objects.order_by("pk").values_list("pk", "balance"))
+    state["stock"] = list(
+        Reward.objects.order_by("pk").values_list("pk", "stock", "price_points", "is_active")
+    )
+    state["redemptions"] = list(Redemption.objects.order_by("pk").values_list("pk", "status"))
     return state
 
 

@@ -666,6 +666,13 @@ LATER_APP_TAGS = {
     "programs",
     "staff: programs",
     "devices: programs",
+    # tests/volunteering/test_api_permissions.py
+    "volunteering",
+    "staff: volunteering",
+    "devices: volunteering",
+    "points",
+    "staff: points",
+    "devices: vending",
 }
 
 

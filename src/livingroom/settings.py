@@ -218,7 +218,9 @@ LIVINGROOM_PAYMENT_ADAPTERS = env_list(
     "livingroom.programs.payments.CashAtDesk,livingroom.programs.payments.ExternalReference",
 )
 # Volunteering and points
-LIVINGROOM_VOLUNTEER_STAR_HOURS = [int(h) for h in env_list("LIVINGROOM_VOLUNTEER_STAR_HOURS", "100,300,600,1000")]
+LIVINGROOM_VOLUNTEER_STAR_HOURS = [
+    int(h) for h in env_list("LIVINGROOM_VOLUNTEER_STAR_HOURS", "100,300,600,1000")
+]
 LIVINGROOM_VOLUNTEER_CONSENT_VERSION = "2026-11"
 LIVINGROOM_CERTIFICATE_ISSUER = os.environ.get("LIVINGROOM_CERTIFICATE_ISSUER", "百姓客厅志愿服务总队")
 LIVINGROOM_CERTIFICATE_SIGNER = os.environ.get("LIVINGROOM_CERTIFICATE_SIGNER", "（示例）陈立新")
@@ -239,5 +241,9 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["mask_pii"], "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LIVINGROOM_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # fpdf2 subsets fonts with fontTools, which reports every table at INFO.
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -41,14 +41,24 @@ def vworld(place, roles):
         staff=desk,
         scope=scope,
         draft=points.RewardDraft(
-            center_id=center.pk, kind=Reward.Kind.DRINK, name="矿泉水", price_points=3, at_vending=True, stock=10
+            center_id=center.pk,
+            kind=Reward.Kind.DRINK,
+            name="矿泉水",
+            price_points=3,
+            at_vending=True,
+            stock=10,
         ),
     )
     voucher = points.reward_create(
         staff=desk,
         scope=scope,
         draft=points.RewardDraft(
-            center_id=center.pk, kind=Reward.Kind.VOUCHER, name="理发券", price_points=20, at_desk=True, stock=5
+            center_id=center.pk,
+            kind=Reward.Kind.VOUCHER,
+            name="理发券",
+            price_points=20,
+            at_desk=True,
+            stock=5,
         ),
     )
     return {
@@ -78,10 +88,16 @@ def activity(world, *, shifts=None, **overrides):
         points_per_hour=1,
         bonus_points=2,
         shifts=shifts
-        or [services.ShiftDraft(role="清洁员", place="固戍客厅门口", starts_at=at(1, 9), ends_at=at(1, 12), needed=2)],
+        or [
+            services.ShiftDraft(
+                role="清洁员", place="固戍客厅门口", starts_at=at(1, 9), ends_at=at(1, 12), needed=2
+            )
+        ],
     )
     values.update(overrides)
-    return services.activity_create(staff=world["desk"], scope=world["scope"], draft=services.ActivityDraft(**values))
+    return services.activity_create(
+        staff=world["desk"], scope=world["scope"], draft=services.ActivityDraft(**values)
+    )
 
 
 def give_points(world, resident, amount: int, key: str | None = None):

@@ -56,7 +56,8 @@ def test_the_whole_round(vworld, api, monkeypatch):
     later = start + dt.timedelta(minutes=5)
     monkeypatch.setattr(timezone, "now", lambda: later)
     checked = kiosk.post(
-        f"/devices/volunteering/shifts/{shift_id}/check", {"token": pass_of(volunteer.resident), "direction": "in"}
+        f"/devices/volunteering/shifts/{shift_id}/check",
+        {"token": pass_of(volunteer.resident), "direction": "in"},
     )
     assert checked.status_code == 200, checked.json()
     end = start + dt.timedelta(hours=2, minutes=10)
@@ -90,9 +91,15 @@ def test_the_whole_round(vworld, api, monkeypatch):
     assert Redemption.objects.count() == 1
     assert Account.objects.get(resident=volunteer.resident).balance == 1
 
-    failed = machine.post("/devices/vending/failures", {"idempotency_key": "vend-001", "reason": "出货口卡住"})
+    failed = machine.post(
+        "/devices/vending/failures", {"idempotency_key": "vend-001", "reason": "出货口卡住"}
+    )
     assert failed.status_code == 200, failed.json()
-    assert (failed.json()["refunded_points"], failed.json()["balance"], failed.json()["replayed"]) == (3, 4, False)
+    assert (failed.json()["refunded_points"], failed.json()["balance"], failed.json()["replayed"]) == (
+        3,
+        4,
+        False,
+    )
     failed_again = machine.post("/devices/vending/failures", {"idempotency_key": "vend-001"})
     assert failed_again.json()["replayed"] is True
     assert Entry.objects.filter(kind=Entry.Kind.REFUND).count() == 1

@@ -37,12 +37,15 @@ class StaffScope:
         community: str | None = None,
         center: str | None = None,
         residents: bool = False,
+        organization: str | None = None,
     ) -> QuerySet[M]:
         """Limits ``queryset`` to this scope.
 
         ``community`` is the lookup path from the model to its Community (``"community"``,
         ``"home_community"``, or ``""`` for Community itself); ``center`` the path to its Center
         (used for partner staff). ``residents=True`` marks a query of residents' data.
+        ``organization`` is the path to the object's partner organisation: partner staff then see
+        only their own organisation's objects at their centers, not everyone's.
         """
         if residents and not self.can_see_residents:
             return queryset.none()
@@ -54,7 +57,10 @@ class StaffScope:
             condition |= Q(**{key: self.community_ids})
         if center is not None and self.partner_center_ids and not residents:
             key = f"{center}__in" if center else "pk__in"
-            condition |= Q(**{key: self.partner_center_ids})
+            own = Q(**{key: self.partner_center_ids})
+            if organization is not None:
+                own &= Q(**{f"{organization}__in": self.organization_ids})
+            condition |= own
         return queryset.filter(condition)
 
     def covers_community(self, community_id: int | None) -> bool:

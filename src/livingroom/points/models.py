@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from livingroom.people.models import Resident
 from livingroom.places.models import Center, Community, Device
@@ -124,7 +125,7 @@ class Redemption(models.Model):
 
     class Status(models.TextChoices):
         COMPLETED = "completed", _("Completed")
-        REFUNDED = "refunded", _("Refunded")
+        REFUNDED = "refunded", pgettext_lazy("points", "Refunded")
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="redemptions")
     reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
@@ -174,7 +175,7 @@ class Entry(AppendOnly):
     class Kind(models.TextChoices):
         AWARD = "award", _("Award")
         REDEEM = "redeem", _("Redemption")
-        REFUND = "refund", _("Refund")
+        REFUND = "refund", pgettext_lazy("points", "Refund")
         ADJUST = "adjust", _("Adjustment")
         EXPIRE = "expire", _("Expiry")
 

@@ -1,4 +1,7 @@
-"""Reads of points, rewards and stock, already limited to what the caller may see."""
+"""Reads of points, rewards and stock, already limited to what the caller may see.
+
+Points are a community's money: staff of the community (and the sub-district and district above
+it) see its ledger and catalogue; partner staff do not (they are 404 here)."""
 
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ def rewards_public(*, center_id: int | None = None) -> QuerySet[Reward]:
 
 def staff_center(scope: StaffScope, center_id: int) -> Center:
     center = (
-        scope.filter(Center.objects.select_related("community"), community="community", center="")
+        scope.filter(Center.objects.select_related("community"), community="community")
         .filter(pk=center_id)
         .first()
     )
@@ -57,7 +60,6 @@ def rewards_for_staff(scope: StaffScope, *, center_id: int | None = None) -> Que
     qs = scope.filter(
         Reward.objects.select_related("center", "center__community"),
         community="center__community",
-        center="center",
     )
     if center_id is not None:
         qs = qs.filter(center_id=center_id)
@@ -215,9 +217,9 @@ def redemptions_for_staff(scope: StaffScope, *, center_id: int) -> QuerySet[Rede
 
 def centers_for_staff(scope: StaffScope) -> QuerySet[Center]:
     """Centers whose ledger and catalogue this member of staff may read."""
-    return scope.filter(
-        Center.objects.select_related("community"), community="community", center=""
-    ).order_by("community__code", "name")
+    return scope.filter(Center.objects.select_related("community"), community="community").order_by(
+        "community__code", "name"
+    )
 
 
 def desk_centers(scope: StaffScope) -> QuerySet[Center]:

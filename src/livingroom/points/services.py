@@ -50,10 +50,11 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 MOVE_POINTS = (
     "UPDATE points_account SET balance = balance + %s WHERE id = %s AND balance + %s >= 0 RETURNING balance"
 )
-TAKE_STOCK = (
+SELL_STOCK = (
     "UPDATE points_reward SET stock = stock - %s WHERE id = %s AND stock >= %s AND is_active RETURNING stock"
 )
-PUT_STOCK = "UPDATE points_reward SET stock = stock + %s WHERE id = %s AND stock + %s >= 0 RETURNING stock"
+TAKE_STOCK = "UPDATE points_reward SET stock = stock - %s WHERE id = %s AND stock >= %s RETURNING stock"
+PUT_STOCK = "UPDATE points_reward SET stock = stock + %s WHERE id = %s AND stock + %s <= %s RETURNING stock"
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -67,12 +68,14 @@ def _move_points(account_id: int, amount: int) -> int | None:
     return None if row is None else int(row[0])
 
 
-def _move_stock(reward_id: int, delta: int) -> int | None:
+def _move_stock(reward_id: int, delta: int, *, sale: bool = False) -> int | None:
+    """The stock after adding ``delta``, or None if it would leave 0..MAX_STOCK (or, for a
+    ``sale``, if the reward is no longer on offer)."""
     with connection.cursor() as cursor:
         if delta < 0:
-            cursor.execute(TAKE_STOCK, [-delta, reward_id, -delta])
+            cursor.execute(SELL_STOCK if sale else TAKE_STOCK, [-delta, reward_id, -delta])
         else:
-            cursor.execute(PUT_STOCK, [delta, reward_id, delta])
+            cursor.execute(PUT_STOCK, [delta, reward_id, delta, MAX_STOCK])
         row = cursor.fetchone()
     return None if row is None else int(row[0])
 
@@ -129,7 +132,7 @@ def _staff_reward(scope: StaffScope, reward_id: int, *, lock: bool = False) -> R
     qs = Reward.objects.select_related("center", "center__community")
     if lock:
         qs = qs.select_for_update(of=("self",))
-    reward = scope.filter(qs, community="center__community", center="center").filter(pk=reward_id).first()
+    reward = scope.filter(qs, community="center__community").filter(pk=reward_id).first()
     if reward is None:
         raise errors.RewardNotFound(field="reward_id")
     if not scope.works_at(reward.center.community_id):
@@ -432,16 +435,19 @@ def _redeem(
     request_key: str,
     occurred_at: dt.datetime,
 ) -> Redemption:
-    """Stock first (the reward row), then points (the account row): one order for everyone."""
+    """Stock first (the reward row), then points (the account row): one order for everyone. The
+    account is looked up before, so the hot reward row is held for as short a time as can be."""
     cost = reward.price_points * quantity
-    stock_after = _move_stock(reward.pk, -quantity)
+    account = Account.objects.filter(resident=resident, community_id=reward.center.community_id).first()
+    if account is None:
+        raise errors.InsufficientPoints(balance=0, needed=cost)
+    account.resident = resident
+    stock_after = _move_stock(reward.pk, -quantity, sale=True)
     if stock_after is None:
         raise errors.OutOfStock(field="reward_id")
-    account = Account.objects.filter(resident=resident, community_id=reward.center.community_id).first()
-    balance = None if account is None else _move_points(account.pk, -cost)
-    if account is None or balance is None:
-        available = 0 if account is None else _balance(account.pk)
-        raise errors.InsufficientPoints(balance=available, needed=cost)
+    balance = _move_points(account.pk, -cost)
+    if balance is None:
+        raise errors.InsufficientPoints(balance=_balance(account.pk), needed=cost)
     redemption = Redemption.objects.create(
         account=account,
         reward=reward,
@@ -602,6 +608,11 @@ def vending_queue_upload(
             raise errors.QueueInvalid(field=f"requests.{index}.shown_at", why=_("they are not in order"))
         if request.key in keys:
             raise errors.QueueInvalid(field=f"requests.{index}.idempotency_key", why=_("a key appears twice"))
+        try:
+            _check_quantity(request.quantity)
+        except errors.QuantityInvalid as exc:
+            exc.field = f"requests.{index}.quantity"
+            raise
         previous = request.shown_at
         keys.add(request.key)
     results = []
@@ -629,7 +640,7 @@ def _refund(
     if not updated:
         raise errors.AlreadyRefunded()
     stock_after = _move_stock(redemption.reward_id, redemption.quantity)
-    if stock_after is None or stock_after > MAX_STOCK:  # pragma: no cover - adding never fails
+    if stock_after is None:  # pragma: no cover - only past MAX_STOCK
         raise errors.StockInvalid()
     StockMove.objects.create(
         reward_id=redemption.reward_id,
@@ -683,18 +694,18 @@ def vending_failure_report(
     reason = _reason(reason, required=False) or str(_("The machine could not vend"))
     now = now or timezone.now()
     with transaction.atomic(durable=True):
+        found = Redemption.objects.filter(device=device, request_key=(key or "")[:100]).first()
+        if found is None:
+            raise errors.RedemptionNotFound(field="idempotency_key")
+        # Reward row, then the redemption, then the account row, as a refund at the desk.
+        Reward.objects.select_for_update().filter(pk=found.reward_id).first()
         redemption = (
             Redemption.objects.select_for_update(of=("self",))
             .select_related("reward", "account__resident__user")
-            .filter(device=device, request_key=(key or "")[:100])
-            .first()
+            .get(pk=found.pk)
         )
-        if redemption is None:
-            raise errors.RedemptionNotFound(field="idempotency_key")
         if redemption.status == Redemption.Status.REFUNDED:
             return redemption, Entry.objects.get(key=f"refund:{redemption.pk}"), True
-        # Reward row before account row, as in every redemption.
-        Reward.objects.select_for_update().filter(pk=redemption.reward_id).first()
         entry = _refund(redemption, reason=reason, actor=None, device=device, now=now)
     redemption.refresh_from_db()
     return redemption, entry, False
@@ -739,7 +750,7 @@ def redemption_refund(
         qs = Redemption.objects.select_related("center", "reward", "account__resident__user").filter(
             pk=redemption_id
         )
-        redemption = scope.filter(qs, community="center__community", center="center").first()
+        redemption = scope.filter(qs, community="center__community").first()
         if redemption is None:
             raise errors.RedemptionNotFound(field="redemption_id")
         if not scope.works_at(redemption.center.community_id):

@@ -244,7 +244,7 @@ def certificate_out(c: Certificate) -> CertificateOut:
         number=c.number,
         code=c.code,
         name=c.name,
-        id_type=c.id_type,
+        id_type=c.id_type_label,
         id_number=c.id_number_masked,
         volunteer_number=c.volunteer_number,
         hours=c.hours,
@@ -289,7 +289,7 @@ class VerifiedOut(Schema):
     summary="Open volunteer activities with their shifts still to come",
 )
 def activities(request: HttpRequest, center: DbId | None = None) -> list[ActivityOut]:
-    return [activity_out(a, a.upcoming_shifts) for a in selectors.activities_open(center_id=center)[:200]]
+    return [activity_out(a, a.upcoming_shifts) for a in selectors.activities_open(center_id=center)[:200]]  # type: ignore[attr-defined]
 
 
 @public_router.get(
@@ -312,7 +312,7 @@ def verify(request: HttpRequest, code: str) -> VerifiedOut:
         valid=True,
         number=c.number,
         name=mask_name(c.name),
-        id_type=c.id_type,
+        id_type=c.id_type_label,
         id_number=c.id_number_masked,
         volunteer_number=c.volunteer_number,
         hours=c.hours,

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from livingroom.people.models import Resident
 from livingroom.places.models import Center, Organization
@@ -138,7 +139,7 @@ class Shift(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="shifts")
-    role = models.CharField(_("role"), max_length=60)
+    role = models.CharField(pgettext_lazy("shift", "role"), max_length=60)
     place = models.CharField(_("place"), max_length=100)
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
@@ -296,6 +297,10 @@ class Correction(models.Model):
         return f"{self.volunteer}: {self.minutes_requested} min"
 
 
+# The kinds of ID a certificate may name, stored as a code and shown in the reader's language.
+ID_TYPES = {"cn_ric": _("Resident identity card")}
+
+
 class Certificate(models.Model):
     """A certificate of volunteer service (志愿服务证明), checkable by its code."""
 
@@ -327,3 +332,7 @@ class Certificate(models.Model):
     @property
     def hours(self) -> float:
         return round(self.minutes / 60, 1)
+
+    @property
+    def id_type_label(self) -> str:
+        return str(ID_TYPES.get(self.id_type, self.id_type))

@@ -79,7 +79,7 @@ def _lines(certificate: Certificate) -> dict[str, str]:
         )
         % {
             "name": c.name,
-            "id_type": c.id_type,
+            "id_type": c.id_type_label,
             "id_number": c.id_number_masked,
             "number": c.volunteer_number,
             "start": c.period_start.isoformat(),

@@ -110,6 +110,7 @@ def activities_for_staff(
         Activity.objects.select_related("center", "organization"),
         community="center__community",
         center="center",
+        organization="organization",
     ).annotate(
         shift_count=Count("shifts", distinct=True),
         needed_total=Sum("shifts__needed"),
@@ -128,6 +129,7 @@ def activity_for_staff(scope: StaffScope, activity_id: int) -> Activity:
             Activity.objects.select_related("center", "organization"),
             community="center__community",
             center="center",
+            organization="organization",
         )
         .prefetch_related(Prefetch("shifts", queryset=Shift.objects.order_by("starts_at")))
         .filter(pk=activity_id)
@@ -144,6 +146,7 @@ def shift_for_staff(scope: StaffScope, shift_id: int) -> Shift:
             Shift.objects.select_related("activity", "activity__center"),
             community="activity__center__community",
             center="activity__center",
+            organization="activity__organization",
         )
         .filter(pk=shift_id)
         .first()
@@ -179,6 +182,7 @@ def corrections_for_staff(
         Correction.objects.select_related("signup__shift__activity__center", "volunteer__resident"),
         community="signup__shift__activity__center__community",
         center="signup__shift__activity__center",
+        organization="signup__shift__activity__organization",
     )
     if status:
         qs = qs.filter(status=status)
@@ -217,6 +221,7 @@ def hours_report(
         ServiceRecord.objects.filter(served_on__gte=start, served_on__lte=end),
         community="shift__activity__center__community",
         center="shift__activity__center",
+        organization="shift__activity__organization",
     )
     if center_id is not None:
         records = records.filter(shift__activity__center_id=center_id)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from livingroom.booking.calendar import local_day, when_label
 from livingroom.core.audit import audit_log
+from livingroom.core.errors import NotFound
 from livingroom.core.masking import mask_id_number
 from livingroom.core.scopes import StaffScope
 from livingroom.notices.services import notice_send, notices_send_many
@@ -286,13 +287,22 @@ def activity_create(
     return activity
 
 
-def _staff_activity(scope: StaffScope, activity_id: int, *, lock: bool = False) -> Activity:
+def _staff_activity(
+    scope: StaffScope, activity_id: int, *, lock: bool = False, missing: type[NotFound] | None = None
+) -> Activity:
+    """An activity the member of staff may organise. Out of their scope — another community, or
+    another organisation's activity for partner staff — it does not exist (``missing``, by default
+    ``activity_not_found``, so that a shift or correction lookup answers with its own code)."""
     qs = Activity.objects.select_related("center", "organization")
     if lock:
         qs = qs.select_for_update(of=("self",))
-    activity = scope.filter(qs, community="center__community", center="center").filter(pk=activity_id).first()
+    activity = (
+        scope.filter(qs, community="center__community", center="center", organization="organization")
+        .filter(pk=activity_id)
+        .first()
+    )
     if activity is None:
-        raise errors.ActivityNotFound()
+        raise (missing or errors.ActivityNotFound)()
     if not (
         scope.works_at(activity.center.community_id) or activity.organization_id in scope.organization_ids
     ):
@@ -401,28 +411,31 @@ def signup_create(*, user: User, shift_id: int, now: dt.datetime | None = None) 
     why = audience_problem(shift.activity, volunteer.resident, on=local_day(shift.starts_at))
     if why:
         raise errors.NotInAudience(why=why)
-    clash = (
-        Signup.objects.filter(
-            volunteer=volunteer,
-            status=Signup.Status.SIGNED_UP,
-            shift__starts_at__lt=shift.ends_at,
-            shift__ends_at__gt=shift.starts_at,
-        )
-        .exclude(shift=shift)
-        .select_related("shift__activity")
-        .first()
-    )
-    if clash is not None:
-        raise errors.AlreadySignedUp(
-            _("You are signed up for “%(other)s” at that time."),
-            code="shift_overlaps",
-            other=clash.shift.activity.title,
-        )
     try:
         with transaction.atomic(durable=True):
+            # One sign-up at a time per volunteer (the volunteer row, then the shift row), so two
+            # requests for overlapping shifts cannot both pass the check below.
+            Volunteer.objects.select_for_update().filter(pk=volunteer.pk).first()
+            mine = Signup.objects.filter(volunteer=volunteer, status=Signup.Status.SIGNED_UP)
+            if mine.filter(shift=shift).exists():
+                raise errors.AlreadySignedUp()
+            clash = (
+                mine.filter(shift__starts_at__lt=shift.ends_at, shift__ends_at__gt=shift.starts_at)
+                .select_related("shift__activity")
+                .first()
+            )
+            if clash is not None:
+                raise errors.AlreadySignedUp(
+                    _("You are signed up for “%(other)s” at that time."),
+                    code="shift_overlaps",
+                    other=clash.shift.activity.title,
+                )
             with connection.cursor() as cursor:
                 cursor.execute(TAKE_PLACE, [shift.pk, Shift.Status.SCHEDULED])
                 if cursor.rowcount != 1:
+                    status = Shift.objects.filter(pk=shift.pk).values_list("status", flat=True).first()
+                    if status == Shift.Status.CANCELLED:
+                        raise errors.ShiftCancelled()
                     raise errors.ShiftFull()
             signup = Signup.objects.create(shift=shift, volunteer=volunteer, created_at=now)
             audit_log("volunteering.signup.created", actor=user, obj=signup, data={"shift": shift.pk})
@@ -442,14 +455,16 @@ def signup_cancel(*, user: User, signup_id: int, now: dt.datetime | None = None)
     now = now or timezone.now()
     volunteer = _volunteer_of(user, active=False)
     with transaction.atomic(durable=True):
-        signup = (
-            Signup.objects.select_for_update(of=("self",))
-            .select_related("shift")
-            .filter(pk=signup_id, volunteer=volunteer)
+        shift_id = (
+            Signup.objects.filter(pk=signup_id, volunteer=volunteer)
+            .values_list("shift_id", flat=True)
             .first()
         )
-        if signup is None:
+        if shift_id is None:
             raise errors.SignupNotFound()
+        # The shift row before the sign-up row, in the order cancelling an activity takes them.
+        Shift.objects.select_for_update().filter(pk=shift_id).first()
+        signup = Signup.objects.select_for_update(of=("self",)).select_related("shift").get(pk=signup_id)
         if signup.status != Signup.Status.SIGNED_UP:
             raise errors.NotSignedUp(_("This sign-up is already cancelled."), code="signup_cancelled")
         if signup.shift.starts_at <= now:
@@ -486,9 +501,11 @@ def _check(
                 _("This device cannot check volunteers in."), code="device_not_allowed"
             )
     if scope is not None:
-        _staff_activity(scope, shift.activity_id)
+        _staff_activity(scope, shift.activity_id, missing=errors.ShiftNotFound)
     if shift.status == Shift.Status.CANCELLED:
         raise errors.ShiftCancelled()
+    if shift.status == Shift.Status.CONFIRMED:
+        raise errors.HoursAlreadyConfirmed()
     if direction not in ("in", "out"):
         raise errors.ShiftInvalid(field="direction", why=_("check “in” or “out”"))
     if direction == "in" and not shift.starts_at - CHECK_IN_EARLY <= now <= shift.ends_at:
@@ -615,7 +632,7 @@ def hours_confirm(
         )
         if shift is None:
             raise errors.ShiftNotFound(field="shift_id")
-        activity = _staff_activity(scope, shift.activity_id)
+        activity = _staff_activity(scope, shift.activity_id, missing=errors.ShiftNotFound)
         if shift.status == Shift.Status.CONFIRMED:
             raise errors.HoursAlreadyConfirmed()
         if shift.status == Shift.Status.CANCELLED:
@@ -729,6 +746,13 @@ def correction_request(
         raise errors.SignupNotFound(field="signup_id")
     if now < signup.shift.ends_at:
         raise errors.ShiftNotEnded(_("You can ask for a correction once the shift has ended."))
+    if signup.shift.status != Shift.Status.CONFIRMED:
+        # Until the organiser confirms the shift, its hours are theirs to set: a record written by
+        # an accepted correction would stop the confirmation.
+        raise errors.ShiftNotEnded(
+            _("You can ask for a correction once the organiser has confirmed the hours."),
+            code="hours_not_confirmed",
+        )
     if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1:
         raise errors.HoursInvalid(field="minutes")
     if minutes > signup.shift.minutes:
@@ -785,10 +809,9 @@ def correction_decide(
         )
         if correction is None:
             raise errors.CorrectionNotFound()
-        try:
-            activity = _staff_activity(scope, correction.signup.shift.activity_id)
-        except errors.ActivityNotFound:
-            raise errors.CorrectionNotFound() from None
+        activity = _staff_activity(
+            scope, correction.signup.shift.activity_id, missing=errors.CorrectionNotFound
+        )
         if correction.status != Correction.Status.OPEN:
             raise errors.CorrectionDecided()
         shift = correction.signup.shift
@@ -951,7 +974,9 @@ class TickResult:
     reminders: int = 0
 
 
-def volunteering_tick(*, now: dt.datetime | None = None, ahead: dt.timedelta = dt.timedelta(hours=24)) -> TickResult:
+def volunteering_tick(
+    *, now: dt.datetime | None = None, ahead: dt.timedelta = dt.timedelta(hours=24)
+) -> TickResult:
     """Reminds volunteers of a shift starting within ``ahead`` (once per sign-up)."""
     now = now or timezone.now()
     with transaction.atomic(durable=True):
@@ -971,7 +996,13 @@ def volunteering_tick(*, now: dt.datetime | None = None, ahead: dt.timedelta = d
         Signup.objects.filter(pk__in=[s.pk for s in due]).update(reminded_at=now)
         notices_send_many(
             [
-                (s.volunteer.resident.user, "volunteering.reminder", _shift_params(s.shift), "/me/volunteering/", True)
+                (
+                    s.volunteer.resident.user,
+                    "volunteering.reminder",
+                    _shift_params(s.shift),
+                    "/me/volunteering/",
+                    True,
+                )
                 for s in due
             ]
         )

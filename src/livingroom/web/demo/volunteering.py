@@ -68,7 +68,13 @@ def _past_shift(
         published_at=starts - dt.timedelta(days=10),
     )
     shift = Shift.objects.create(
-        activity=activity, role=role, place=place, starts_at=starts, ends_at=ends, needed=needed, taken=len(volunteers)
+        activity=activity,
+        role=role,
+        place=place,
+        starts_at=starts,
+        ends_at=ends,
+        needed=needed,
+        taken=len(volunteers),
     )
     for volunteer, late, early in volunteers:
         Signup.objects.create(
@@ -116,9 +122,8 @@ def load_volunteering(rng: random.Random) -> dict[str, int]:
 
     # 朗下: volunteers, a past patrol, the vending machine's catalogue and sales.
     zhou = User.objects.get_by_phone("13800138003").resident
-    lx_people = [zhou] + list(
-        Resident.objects.filter(home_community=langxia.community).exclude(pk=zhou.pk).order_by("pk")[:7]
-    )
+    neighbours = Resident.objects.filter(home_community=langxia.community).exclude(pk=zhou.pk).order_by("pk")
+    lx_people = [zhou, *neighbours[:7]]
     long_ago = now - dt.timedelta(days=400)
     lx_volunteers = [_register(r, long_ago, "巡河、交通劝导" if r == zhou else "") for r in lx_people]
     # 周建华's long record: 120 hours over the past year (one star), written as monthly patrols.
@@ -187,9 +192,8 @@ def load_volunteering(rng: random.Random) -> dict[str, int]:
 
     # 固戍: 李晓梅 and neighbours helped at the lunch table last week; a clean-up day to come.
     li = User.objects.get_by_phone("13800138000").resident
-    gs_people = [li] + list(
-        Resident.objects.filter(home_community=gushu.community).exclude(pk=li.pk).order_by("pk")[:5]
-    )
+    neighbours = Resident.objects.filter(home_community=gushu.community).exclude(pk=li.pk).order_by("pk")
+    gs_people = [li, *neighbours[:5]]
     gs_volunteers = [
         _register(r, now - dt.timedelta(days=60), "摄影、活动主持" if r == li else "") for r in gs_people
     ]
