@@ -17,7 +17,16 @@ from livingroom.people.auth import acting_user
 from livingroom.people.selectors import resident_of
 from livingroom.places.devices import device_of
 from livingroom.points import selectors, services
-from livingroom.points.models import MAX_POINTS, MAX_QUANTITY, MAX_STOCK, Entry, Redemption, Reward, StockMove
+from livingroom.points.models import (
+    MAX_POINTS,
+    MAX_QUANTITY,
+    MAX_STOCK,
+    Account,
+    Entry,
+    Redemption,
+    Reward,
+    StockMove,
+)
 
 public_router = Router(tags=["points"])
 resident_router = Router(tags=["points"])
@@ -91,6 +100,10 @@ class BalanceOut(Schema):
     balance: int
 
 
+def balance_out(a: Account) -> BalanceOut:
+    return BalanceOut(community_id=a.community_id, community=a.community.name, balance=a.balance)
+
+
 class MyPointsOut(Schema):
     total: int
     balances: list[BalanceOut]
@@ -123,10 +136,7 @@ def my_points(
     accounts = list(selectors.accounts_of(resident))
     return MyPointsOut(
         total=sum(a.balance for a in accounts),
-        balances=[
-            BalanceOut(community_id=a.community_id, community=a.community.name, balance=a.balance)
-            for a in accounts
-        ],
+        balances=[balance_out(a) for a in accounts],
         entries=[entry_out(e) for e in selectors.entries_of(resident)[offset : offset + limit]],
     )
 

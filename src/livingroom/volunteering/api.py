@@ -21,6 +21,7 @@ from livingroom.people.auth import acting_user
 from livingroom.people.selectors import resident_of
 from livingroom.places.devices import device_of
 from livingroom.points import selectors as points_selectors
+from livingroom.points.api import BalanceOut, EntryOut, balance_out, entry_out
 from livingroom.volunteering import pdf, selectors, services
 from livingroom.volunteering.models import (
     MAX_BONUS_POINTS,
@@ -344,23 +345,6 @@ def register(request: HttpRequest, payload: RegisterIn) -> Status[VolunteerOut]:
     return Status(201, volunteer_out(v))
 
 
-class BalanceOut(Schema):
-    community_id: int
-    community: str
-    balance: int
-
-
-class EntryOut(Schema):
-    id: int
-    kind: str
-    amount: int
-    balance_after: int
-    reason: str
-    community: str
-    center: str | None
-    created_at: dt.datetime
-
-
 class MyVolunteeringOut(Schema):
     volunteer: VolunteerOut | None
     next_star_hours: int | None
@@ -395,23 +379,8 @@ def my_volunteering(request: HttpRequest) -> MyVolunteeringOut:
         volunteer=volunteer_out(volunteer) if volunteer else None,
         next_star_hours=next_star_hours(volunteer) if volunteer else None,
         points_total=sum(a.balance for a in accounts),
-        balances=[
-            BalanceOut(community_id=a.community_id, community=a.community.name, balance=a.balance)
-            for a in accounts
-        ],
-        entries=[
-            EntryOut(
-                id=e.pk,
-                kind=e.kind,
-                amount=e.amount,
-                balance_after=e.balance_after,
-                reason=e.reason,
-                community=e.account.community.name,
-                center=e.center.name if e.center else None,
-                created_at=e.created_at,
-            )
-            for e in entries
-        ],
+        balances=[balance_out(a) for a in accounts],
+        entries=[entry_out(e) for e in entries],
         signups=[signup_out(s) for s in selectors.signups_of(volunteer)[:100]] if volunteer else [],
         records=[record_out(r) for r in selectors.records_of(volunteer)[:200]] if volunteer else [],
         corrections=[correction_out(c) for c in selectors.corrections_of(volunteer)[:50]]
