@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
@@ -35,6 +34,7 @@ from livingroom.volunteering.models import (
     Shift,
     Signup,
     Volunteer,
+    next_star_hours,
 )
 
 public_router = Router(tags=["volunteering"])
@@ -357,13 +357,6 @@ class MyVolunteeringOut(Schema):
     certificates: list[CertificateOut]
 
 
-def next_star_hours(volunteer: Volunteer) -> int | None:
-    for threshold in settings.LIVINGROOM_VOLUNTEER_STAR_HOURS:
-        if volunteer.minutes_total < threshold * 60:
-            return int(threshold)
-    return None
-
-
 @resident_router.get(
     "/me/volunteering",
     response={200: MyVolunteeringOut},
@@ -377,7 +370,7 @@ def my_volunteering(request: HttpRequest) -> MyVolunteeringOut:
     entries = list(points_selectors.entries_of(resident)[:50]) if resident else []
     return MyVolunteeringOut(
         volunteer=volunteer_out(volunteer) if volunteer else None,
-        next_star_hours=next_star_hours(volunteer) if volunteer else None,
+        next_star_hours=next_star_hours(volunteer.minutes_total) if volunteer else None,
         points_total=sum(a.balance for a in accounts),
         balances=[balance_out(a) for a in accounts],
         entries=[entry_out(e) for e in entries],

@@ -14,7 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Count, Max, Min
+from django.db.models import Max, Min
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -30,7 +30,6 @@ from livingroom.core.permissions import staff_required, staff_scope_of
 from livingroom.core.scopes import StaffScope
 from livingroom.core.validators import parse_id, search_text
 from livingroom.people.auth import acting_user
-from livingroom.places.models import Center
 from livingroom.volunteering import selectors, services
 from livingroom.volunteering.console_forms import (
     ActionForm,
@@ -82,17 +81,8 @@ def _status_tabs(counts: dict[str, int]) -> list[dict[str, Any]]:
 @staff_required
 def index(request: HttpRequest) -> HttpResponse:
     scope = staff_scope_of(request)
-    visible = selectors.activities_for_staff(scope)
-    counts = dict(
-        Activity.objects.filter(pk__in=visible.values("pk"))
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
-    centers = list(
-        Center.objects.filter(pk__in=visible.values("center_id")).order_by("community__code", "name")
-    )
+    counts = selectors.activity_counts_for_staff(scope)
+    centers = list(selectors.activity_centers_for_staff(scope))
     status = request.GET.get("status", "")
     if status not in Activity.Status.values:
         status = ""
@@ -642,11 +632,7 @@ def _month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
 @staff_required
 def hours(request: HttpRequest) -> HttpResponse:
     scope = staff_scope_of(request)
-    centers = list(
-        Center.objects.filter(pk__in=selectors.activities_for_staff(scope).values("center_id")).order_by(
-            "community__code", "name"
-        )
-    )
+    centers = list(selectors.activity_centers_for_staff(scope))
     date_from, date_to = _month_bounds(timezone.localdate())
     form = PeriodForm(
         request.GET or None,

@@ -43,6 +43,14 @@ def star_level(minutes: int) -> int:
     return sum(1 for threshold in settings.LIVINGROOM_VOLUNTEER_STAR_HOURS if hours >= threshold)
 
 
+def next_star_hours(minutes: int) -> int | None:
+    """The total hours that earn the next star; None at the top level."""
+    for threshold in sorted(settings.LIVINGROOM_VOLUNTEER_STAR_HOURS):
+        if minutes < threshold * 60:
+            return int(threshold)
+    return None
+
+
 class Volunteer(models.Model):
     """A resident registered as a volunteer, with consent recorded."""
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from livingroom.core.scopes import StaffScope
 from livingroom.people.models import User
+from livingroom.places.models import Center
 from livingroom.volunteering import errors
 from livingroom.volunteering.models import (
     Activity,
@@ -293,3 +294,21 @@ def signups_active_of(volunteer: Volunteer, *, activity_id: int | None = None) -
     if activity_id is not None:
         qs = qs.filter(shift__activity_id=activity_id)
     return qs
+
+
+def activity_counts_for_staff(scope: StaffScope) -> dict[str, int]:
+    """How many activities of each status the member of staff sees (the console's tabs)."""
+    visible = activities_for_staff(scope)
+    return dict(
+        Activity.objects.filter(pk__in=visible.values("pk"))
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+
+
+def activity_centers_for_staff(scope: StaffScope) -> QuerySet[Center]:
+    """The centers where the activities the member of staff sees take place (filters)."""
+    visible = activities_for_staff(scope)
+    return Center.objects.filter(pk__in=visible.values("center_id")).order_by("community__code", "name")

@@ -30,7 +30,15 @@ from livingroom.people.selectors import resident_of
 from livingroom.points import selectors as points_selectors
 from livingroom.volunteering import errors, pdf, selectors, services
 from livingroom.volunteering.forms import CenterFilterForm, CertificateForm, CorrectionForm, RegisterForm
-from livingroom.volunteering.models import Activity, ServiceRecord, Shift, Signup, Volunteer
+from livingroom.volunteering.models import (
+    Activity,
+    ServiceRecord,
+    Shift,
+    Signup,
+    Volunteer,
+    next_star_hours,
+    star_level,
+)
 
 LIST_LIMIT = 100
 MINE_LIMIT = 200
@@ -73,13 +81,11 @@ class StarProgress:
 
 
 def star_progress(minutes: int) -> StarProgress:
-    thresholds = sorted(settings.LIVINGROOM_VOLUNTEER_STAR_HOURS)
-    hours = minutes / 60
-    stars = sum(1 for t in thresholds if hours >= t)
-    if stars >= len(thresholds):
-        return StarProgress(stars, len(thresholds), None, None, None)
-    target = thresholds[stars]
-    return StarProgress(stars, len(thresholds), stars + 1, target, round(max(0.0, target - hours), 1))
+    levels = len(settings.LIVINGROOM_VOLUNTEER_STAR_HOURS)
+    stars, target = star_level(minutes), next_star_hours(minutes)
+    if target is None:
+        return StarProgress(stars, levels, None, None, None)
+    return StarProgress(stars, levels, stars + 1, target, round(max(0.0, target - minutes / 60), 1))
 
 
 @dataclass(frozen=True)
