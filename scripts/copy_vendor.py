@@ -12,6 +12,7 @@ FILES = {
     "weui/dist/style/weui.min.css": "weui/weui.min.css",
     "htmx.org/dist/htmx.min.js": "htmx/htmx.min.js",
     "axe-core/axe.min.js": "axe-core/axe.min.js",
+    "echarts/dist/echarts.min.js": "echarts/echarts.min.js",
 }
 
 

@@ -21,6 +21,7 @@ from livingroom.places import api as places_api
 from livingroom.places.devices import device_auth
 from livingroom.points import api as points_api
 from livingroom.programs import api as programs_api
+from livingroom.voice import api as voice_api
 from livingroom.volunteering import api as volunteering_api
 
 logger = logging.getLogger(__name__)
@@ -144,3 +145,7 @@ api.add_router("/", points_api.public_router)
 api.add_router("/", points_api.resident_router, auth=user_auth)
 api.add_router("/", points_api.device_router, auth=device_auth)
 api.add_router("/staff", points_api.staff_router, auth=staff_auth)
+api.add_router("/", voice_api.public_router)  # before /suggestions/{tracking_no}: /suggestions/board
+api.add_router("/", voice_api.survey_router, auth=voice_api.optional_auth)
+api.add_router("/", voice_api.resident_router, auth=user_auth)
+api.add_router("/staff", voice_api.staff_router, auth=staff_auth)

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "livingroom.programs",
     "livingroom.points",
     "livingroom.volunteering",
+    "livingroom.voice",
     "livingroom.web",
 ]
 
@@ -229,6 +230,12 @@ LIVINGROOM_PUBLIC_URL = os.environ.get("LIVINGROOM_PUBLIC_URL", "http://127.0.0.
 LIVINGROOM_PDF_FONT = os.environ.get("LIVINGROOM_PDF_FONT", "")
 LIVINGROOM_POINTS_VALID_DAYS = env_int("LIVINGROOM_POINTS_VALID_DAYS", 0)  # 0: points never expire
 LIVINGROOM_VENDING_OFFLINE_HOURS = env_int("LIVINGROOM_VENDING_OFFLINE_HOURS", 24)
+# Residents' voice: a resident may reopen a resolved request within these days; unrated resolved
+# requests close after them. A low rating opens a follow-up due within these working days.
+LIVINGROOM_VOICE_REOPEN_DAYS = env_int("LIVINGROOM_VOICE_REOPEN_DAYS", 7)
+LIVINGROOM_VOICE_FOLLOW_UP_DAYS = env_int("LIVINGROOM_VOICE_FOLLOW_UP_DAYS", 15)
+# An overdue request is escalated to the sub-district, and this many working days later to the district.
+LIVINGROOM_VOICE_ESCALATE_DISTRICT_DAYS = env_int("LIVINGROOM_VOICE_ESCALATE_DISTRICT_DAYS", 3)
 LIVINGROOM_DEMO_HINTS = env_bool("LIVINGROOM_DEMO_HINTS", DEBUG)
 
 # --- Logging: every handler passes through the PII mask --------------------------------------

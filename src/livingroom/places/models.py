@@ -294,3 +294,31 @@ class Device(models.Model):
 
     def audit_label(self) -> str:
         return f"device:{self.key_id}"
+
+
+class CalendarDay(models.Model):
+    """The district's working-day calendar: a public holiday on a weekday, or a make-up working day
+    (调休) on a weekend. Every other Monday–Friday is a working day; every other Saturday and Sunday
+    is not. Deadlines counted in working days (``places.workdays``) and meal subsidies read it.
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Public holiday")
+        WORKDAY = "workday", _("Make-up working day")
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["holiday", "workday"]), name="calendarday_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.get_kind_display()} {self.name}".strip()

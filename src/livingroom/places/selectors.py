@@ -28,7 +28,7 @@ from django.utils import timezone
 from livingroom.core.errors import NotFound
 from livingroom.core.scopes import StaffScope
 from livingroom.core.validators import search_text
-from livingroom.places.models import Center, Community, Facility, OpeningHours, Space, Street
+from livingroom.places.models import CalendarDay, Center, Community, Facility, OpeningHours, Space, Street
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=10, decimal_places=1))
 
@@ -218,3 +218,10 @@ def center_for_staff(scope: StaffScope, center_id: int) -> Center:
     return center_detail(
         center_id, queryset=scope.filter(Center.objects.all(), community="community", center="")
     )
+
+
+def calendar_days(*, year: int | None = None) -> QuerySet[CalendarDay]:
+    qs = CalendarDay.objects.all()
+    if year is not None:
+        qs = qs.filter(date__year=year)
+    return qs.order_by("date")

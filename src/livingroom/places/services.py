@@ -13,7 +13,7 @@ from django.utils import timezone
 from livingroom.core.audit import audit_log
 from livingroom.core.errors import InvalidInput
 from livingroom.places import errors
-from livingroom.places.models import Center, Device, Facility, OpeningHours, Space
+from livingroom.places.models import CalendarDay, Center, Device, Facility, OpeningHours, Space
 
 
 def space_create(
@@ -148,3 +148,26 @@ def device_touch(*, device: Device) -> None:
     now = timezone.now()
     if device.last_seen_at is None or now - device.last_seen_at > dt.timedelta(minutes=1):
         Device.objects.filter(pk=device.pk).update(last_seen_at=now)
+
+
+def calendar_day_set(*, day: dt.date, kind: str, name: str = "", actor: Any = None) -> CalendarDay:
+    """Marks a public holiday or a make-up working day (调休) in the district's calendar.
+    Callers check that the actor is a district official; this only keeps the data right."""
+    if kind not in CalendarDay.Kind.values:
+        raise InvalidInput(field="kind")
+    with transaction.atomic(durable=True):
+        entry, _created = CalendarDay.objects.update_or_create(
+            date=day, defaults={"kind": kind, "name": " ".join(name.split())[:60]}
+        )
+        audit_log(
+            "places.calendar_day.set", actor=actor, obj=entry, data={"date": day.isoformat(), "kind": kind}
+        )
+    return entry
+
+
+def calendar_day_remove(*, day: dt.date, actor: Any = None) -> bool:
+    with transaction.atomic(durable=True):
+        deleted, _rows = CalendarDay.objects.filter(date=day).delete()
+        if deleted:
+            audit_log("places.calendar_day.removed", actor=actor, data={"date": day.isoformat()})
+    return bool(deleted)

@@ -1,0 +1,7 @@
+"""Staff console pages of residents' voice, under /console/voice/."""
+
+
+
+app_name = "voice_console"
+
+urlpatterns: list = []

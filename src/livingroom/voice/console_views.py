@@ -1,0 +1,1 @@
+"""Staff console pages of residents' voice (thin: parse, call a service or selector, render)."""

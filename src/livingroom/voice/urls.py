@@ -1,0 +1,7 @@
+"""Resident and public pages of residents' voice, mounted at the site root."""
+
+
+
+app_name = "voice"
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Resident and public pages of residents' voice (thin: parse, call a service or selector, render)."""
