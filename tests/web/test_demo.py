@@ -87,5 +87,37 @@ def test_demo_district_loads(capsys):
     assert Signup.objects.filter(volunteer=li, shift__activity__title="固戍社区环境清洁日").exists()
     assert ledger_check() == []
 
+    # Residents' voice: a needs survey with a few hundred answers in every pilot community; the
+    # rider's rest-spot and medicine-box requests carried out and on the board; 李晓梅's requests
+    # in three states and a survey she can still answer; 固戍's harder cases.
+    from livingroom.places.models import CalendarDay
+    from livingroom.voice.models import Engagement, Extension, Photo, Response, Suggestion, Survey
+    from livingroom.voice.selectors import surveys_open_for
+
+    assert CalendarDay.objects.filter(kind="holiday", date__year=2026).count() == 33
+    needs = Survey.objects.filter(title__endswith="改造需求调查")
+    assert needs.count() == 25 and all(s.anonymous and s.status == "closed" for s in needs)
+    assert all(180 <= s.responses_count == s.responses.count() <= 320 for s in needs)
+    assert not Response.objects.filter(survey__in=needs, respondent__isnull=False).exists()
+    chen = User.objects.get_by_phone("13800138001")
+    carried = Suggestion.objects.filter(resident__user=chen, center__community__name="福中福社区")
+    assert sorted((s.status, s.rating, s.is_public) for s in carried) == [("closed", 5, True)] * 2
+    assert Photo.objects.filter(suggestion__in=carried, kind__in=["before", "after"]).count() == 4
+    li_user = User.objects.get_by_phone("13800138000")
+    assert sorted(Suggestion.objects.filter(resident__user=li_user).values_list("status", flat=True)) == [
+        "in_progress",
+        "received",
+        "resolved",
+    ]
+    assert [s.title for s in surveys_open_for(li_user)] == ["固戍客厅夜间开放时间征求意见"]
+    assert [s.title for s in surveys_open_for(chen)] == ["新就业群体暖心驿站使用情况调查"]
+    gushu_requests = Suggestion.objects.filter(center__community__name="固戍社区")
+    assert gushu_requests.filter(owner_organization__isnull=False, status="assigned").count() == 1
+    assert gushu_requests.filter(overdue=True, escalation_level__gte=1).exists()
+    assert Extension.objects.filter(status="pending", suggestion__center__community__name="固戍社区").count() == 1
+    assert gushu_requests.filter(reopen_count=1, status="closed").count() == 1
+    assert gushu_requests.filter(follow_up=True, status="in_progress").count() == 1
+    assert Engagement.objects.count() == 2
+
     call_command("load_demo", if_empty=True)  # a second `make run` leaves the data alone
     assert Community.objects.count() == 124

@@ -32,7 +32,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from livingroom.people.models import Resident
+from livingroom.people.models import EligibilityVerification, Resident
 from livingroom.places.models import Center, Community, Organization, Space, Street
 
 MAX_QUESTIONS = 60
@@ -114,6 +114,38 @@ class Survey(models.Model):
         if self.area == self.Area.STREET and self.street:
             return self.street.name
         return str(_("The whole district"))
+
+    def reaches_area(self, resident: Resident | None) -> bool:
+        """Whether the resident lives in the survey's area (anyone does for the district)."""
+        if self.area == self.Area.DISTRICT:
+            return True
+        if resident is None:
+            return False
+        if self.area == self.Area.COMMUNITY:
+            return resident.home_community_id == self.community_id
+        return resident.home_community.street_id == self.street_id
+
+    def reaches_audience(self, resident: Resident, today: dt.date) -> bool:
+        """Whether the resident is in the survey's audience: by age, by a dependant, or by a
+        verification that is neither revoked nor expired."""
+        audience = self.audience
+        if audience == Audience.EVERYONE:
+            return True
+        if audience == Audience.ELDERLY:
+            born = resident.birth_date
+            return today.year - born.year - ((today.month, today.day) < (born.month, born.day)) >= 60
+        if audience == Audience.FAMILIES:
+            return resident.dependants.filter(removed_at__isnull=True).exists()
+        kind = {
+            Audience.RIDERS: EligibilityVerification.Kind.RIDER,
+            Audience.PARK_WORKERS: EligibilityVerification.Kind.PARK_WORKER,
+            Audience.DISABLED: EligibilityVerification.Kind.DISABLED,
+        }[Audience(audience)]
+        return (
+            EligibilityVerification.objects.filter(resident=resident, kind=kind, revoked_at__isnull=True)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+            .exists()
+        )
 
     @property
     def open_to_visitors(self) -> bool:

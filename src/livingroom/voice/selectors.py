@@ -68,7 +68,11 @@ def surveys_open_for(user: User | None, *, now: dt.datetime | None = None) -> li
     if resident is not None:
         area |= Q(area=Survey.Area.COMMUNITY, community_id=resident.home_community_id)
         area |= Q(area=Survey.Area.STREET, street_id=resident.home_community.street_id)
-    return list(qs.filter(area).select_related("community", "street").order_by("-published_at"))
+    surveys = list(qs.filter(area).select_related("community", "street").order_by("-published_at"))
+    if resident is None:
+        return [s for s in surveys if s.audience == Audience.EVERYONE]
+    today = timezone.localdate(now)
+    return [s for s in surveys if s.reaches_audience(resident, today)]
 
 
 def has_answered(survey: Survey, user: User | None) -> bool:
@@ -181,9 +185,13 @@ def survey_results(survey: Survey, *, texts_limit: int = 200) -> list[QuestionRe
             votes = sum(counter.values())
             result.average = round(sum(k * v for k, v in counter.items()) / votes, 2) if votes else None
         else:
+            # Newest day first; within a day, an anonymous survey's texts come in the order of
+            # their random response keys, never in the order people answered (which the audit
+            # log's "answered" events would tie to names).
+            within_day = ("response_id", "id") if survey.anonymous else ("-id",)
             result.texts = list(
                 question.answers.exclude(text="")
-                .order_by("-response__given_on", "-id")
+                .order_by("-response__given_on", *within_day)
                 .values_list("text", flat=True)[:texts_limit]
             )
         results.append(result)
@@ -538,3 +546,42 @@ def rate_scopes_for(scope: StaffScope) -> list[RateScope]:
 
 def audience_label(value: str) -> str:
     return str(Audience(value).label) if value in Audience.values else value
+
+
+# --- H2 (console pages): the counts above the request queue -------------------------------------
+
+
+def staff_queue_counts(scope: StaffScope) -> dict[str, int]:
+    """Open requests, those of them flagged overdue, resolved ones waiting for the resident's
+    rating, and extensions waiting for a decision, in the caller's scope."""
+    numbers = staff_suggestions(scope).aggregate(
+        open=Count("id", filter=Q(status__in=Suggestion.OPEN)),
+        overdue=Count("id", filter=Q(status__in=Suggestion.OPEN, overdue=True)),
+        waiting_rating=Count("id", filter=Q(status=Suggestion.Status.RESOLVED)),
+    )
+    numbers["extensions"] = pending_extensions(scope).count()
+    return numbers
+
+
+# --- H1 (resident pages): a request by id for its resident, its photos, a visitor's answer ------
+
+
+def suggestion_of_resident_by_id(user: User, suggestion_id: int) -> Suggestion | None:
+    """The resident's own request by its id (the rate and reopen forms post to it), as
+    ``suggestion_of_resident`` loads it."""
+    return (
+        suggestions_of_resident(user)
+        .prefetch_related(Prefetch("events", queryset=SuggestionEvent.objects.filter(public=True)))
+        .filter(pk=suggestion_id)
+        .first()
+    )
+
+
+def suggestion_photos(suggestion: Suggestion) -> list[Photo]:
+    """All photos of a request without their content (the page links to them), oldest first."""
+    return list(Photo.objects.filter(suggestion=suggestion).defer("content").order_by("created_at", "id"))
+
+
+def visitor_has_answered(survey: Survey, visitor_hash: str) -> bool:
+    """Whether the visitor behind this keyed hash (``services.visitor_hash``) answered the survey."""
+    return Response.objects.filter(survey=survey, visitor_hash=visitor_hash).exists()

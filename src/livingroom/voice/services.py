@@ -28,7 +28,7 @@ from livingroom.core.errors import NotFound
 from livingroom.core.masking import mask_text
 from livingroom.core.scopes import StaffScope
 from livingroom.notices.services import notice_send, notices_send_many
-from livingroom.people.models import EligibilityVerification, Resident, StaffRole, User
+from livingroom.people.models import Resident, StaffRole, User
 from livingroom.places.models import Center, Community, Organization, Space, Street
 from livingroom.places.workdays import WorkCalendar
 from livingroom.voice import errors
@@ -307,38 +307,6 @@ def survey_close(*, staff: User, scope: StaffScope, survey_id: int, now: dt.date
     return survey
 
 
-def _in_audience(survey: Survey, resident: Resident, today: dt.date) -> bool:
-    audience = survey.audience
-    if audience == Audience.EVERYONE:
-        return True
-    if audience == Audience.ELDERLY:
-        born = resident.birth_date
-        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-        return age >= 60
-    if audience == Audience.FAMILIES:
-        return resident.dependants.filter(removed_at__isnull=True).exists()
-    kind = {
-        Audience.RIDERS: EligibilityVerification.Kind.RIDER,
-        Audience.PARK_WORKERS: EligibilityVerification.Kind.PARK_WORKER,
-        Audience.DISABLED: EligibilityVerification.Kind.DISABLED,
-    }[Audience(audience)]
-    return (
-        EligibilityVerification.objects.filter(resident=resident, kind=kind, revoked_at__isnull=True)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-        .exists()
-    )
-
-
-def _in_area(survey: Survey, resident: Resident | None) -> bool:
-    if survey.area == Survey.Area.DISTRICT:
-        return True
-    if resident is None:
-        return False
-    if survey.area == Survey.Area.COMMUNITY:
-        return resident.home_community_id == survey.community_id
-    return resident.home_community.street_id == survey.street_id
-
-
 def survey_open_problem(survey: Survey, now: dt.datetime) -> errors.VoiceError | None:
     if survey.status != Survey.Status.PUBLISHED or (survey.closes_at is not None and survey.closes_at <= now):
         return errors.SurveyClosed()
@@ -380,7 +348,11 @@ def _answers(survey: Survey, values: dict[int, AnswerValue]) -> list[Answer]:
                 chosen: list[str] = []
             elif question.kind == Question.Kind.SINGLE and isinstance(value, str):
                 chosen = [value]
-            elif question.kind == Question.Kind.MULTIPLE and isinstance(value, list):
+            elif (
+                question.kind == Question.Kind.MULTIPLE
+                and isinstance(value, list)
+                and all(isinstance(key, str) for key in value)
+            ):
                 chosen = list(dict.fromkeys(value))
             else:
                 raise errors.AnswerInvalid(question=question.text, field=field_name)
@@ -446,9 +418,9 @@ def response_submit(
             raise errors.SignInToAnswer()
     else:
         needs_resident = survey.audience != Audience.EVERYONE or survey.area != Survey.Area.DISTRICT
-        if needs_resident and (resident is None or not _in_area(survey, resident)):
+        if needs_resident and (resident is None or not survey.reaches_area(resident)):
             raise errors.SurveyNotForYou(audience=survey.area_name)
-        if resident is not None and not _in_audience(survey, resident, timezone.localdate(now)):
+        if resident is not None and not survey.reaches_audience(resident, timezone.localdate(now)):
             raise errors.SurveyNotForYou(audience=Audience(survey.audience).label)
     rows = _answers(survey, answers)
     try:

@@ -26,6 +26,7 @@ from livingroom.places.models import Center, Community, Facility, Organization, 
 from livingroom.web.demo import baoan
 from livingroom.web.demo.booking import load_booking
 from livingroom.web.demo.programs import load_programs
+from livingroom.web.demo.voice import load_voice
 from livingroom.web.demo.volunteering import load_volunteering
 
 DEMO_PASSWORD = "LivingRoom-2026"  # noqa: S105 - the documented demo password
@@ -411,12 +412,14 @@ def load_demo(*, residents: int = 300, seed: int = 20241120) -> dict[str, object
     bookings = load_booking(rng)
     programs = load_programs(rng)
     volunteering = load_volunteering(rng)
+    voice = load_voice(random.Random(seed + 6))  # its own generator: the rest of the demo stays what it was
     return {
         "staff": staff,
         "devices": devices,
         "bookings": bookings,
         "programs": programs,
         "volunteering": volunteering,
+        "voice": voice,
     }
 
 

@@ -1,5 +1,6 @@
 """Every clock of the platform in one loop: bookings (no-shows, reminders, lapsed requests) and
-courses (opening draws, lapsed offers, reminders) and volunteer shifts (reminders).
+courses (opening draws, lapsed offers, reminders), volunteer shifts (reminders) and residents'
+requests (overdue flags, escalation, closing unrated ones).
 
 ``livingroom clock`` runs one pass; ``--loop 15`` repeats every 15 s until stopped (``make run``
 starts it beside the development server). A failed pass is logged and the loop goes on.
@@ -16,13 +17,14 @@ from django.db import close_old_connections
 
 from livingroom.booking.services import booking_tick
 from livingroom.programs.services import programs_tick
+from livingroom.voice.services import voice_tick
 from livingroom.volunteering.services import volunteering_tick
 
 logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "Run the booking, course and volunteering clocks once, or every N seconds with --loop N."
+    help = "Run the booking, course, volunteering and voice clocks once, or every N seconds with --loop N."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--loop", type=int, default=0, help="repeat every N seconds until stopped")
@@ -33,6 +35,7 @@ class Command(BaseCommand):
                 ("booking", booking_tick),
                 ("programs", programs_tick),
                 ("volunteering", volunteering_tick),
+                ("voice", voice_tick),
             ):
                 try:
                     result = tick()
