@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from livingroom.places.models import (
+    CalendarDay,
     Center,
     Community,
     Device,
@@ -60,3 +61,10 @@ class DeviceAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "center", "key_id", "is_active", "last_seen_at"]
     exclude = ["secret"]
     readonly_fields = ["key_id", "last_seen_at"]
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ["date", "kind", "name"]
+    list_filter = ["kind"]
+    date_hierarchy = "date"

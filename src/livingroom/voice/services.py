@@ -1238,6 +1238,7 @@ class VoiceTick:
     overdue: int = 0
     escalated: int = 0
     closed: int = 0
+    surveys_closed: int = 0
 
 
 def _supervisors(center: Center, level: int) -> list[User]:
@@ -1252,7 +1253,8 @@ def _supervisors(center: Center, level: int) -> list[User]:
 
 def voice_tick(*, now: dt.datetime | None = None) -> VoiceTick:
     """Flags overdue requests and escalates them (the sub-district first, the district some
-    working days later), and closes resolved requests left unrated after the reopen window."""
+    working days later), closes resolved requests left unrated after the reopen window, and
+    closes surveys whose closing time has come."""
     now = now or timezone.now()
     result = VoiceTick()
     calendar = WorkCalendar()
@@ -1297,6 +1299,10 @@ def voice_tick(*, now: dt.datetime | None = None) -> VoiceTick:
                 [(u, "voice.overdue", params, link, False) for u in _supervisors(suggestion.center, level)]
             )
             audit_log("voice.suggestion.escalated", obj=suggestion, data={"level": level})
+    with transaction.atomic(durable=True):
+        result.surveys_closed = Survey.objects.filter(
+            status=Survey.Status.PUBLISHED, closes_at__isnull=False, closes_at__lte=now
+        ).update(status=Survey.Status.CLOSED, closed_at=now)
     window = dt.timedelta(days=settings.LIVINGROOM_VOICE_REOPEN_DAYS)
     stale = Suggestion.objects.filter(status=Suggestion.Status.RESOLVED, resolved_at__lt=now - window)
     for suggestion in stale[:500]:
