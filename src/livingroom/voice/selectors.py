@@ -484,39 +484,55 @@ def _period_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.dateti
     )
 
 
+def _rate_aggregates(now: dt.datetime) -> dict[str, Any]:
+    resolved_states = [Suggestion.Status.RESOLVED, Suggestion.Status.CLOSED]
+    return {
+        "received": Count("id"),
+        "responded": Count("id", filter=Q(first_response_at__isnull=False)),
+        "responded_on_time": Count(
+            "id", filter=Q(first_response_at__isnull=False, first_response_at__lte=F("respond_by"))
+        ),
+        "resolved": Count("id", filter=Q(status__in=resolved_states)),
+        "resolved_on_time": Count(
+            "id", filter=Q(status__in=resolved_states, resolved_at__lte=F("resolve_by"))
+        ),
+        "ever_resolved": Count("id", filter=Q(first_resolved_at__isnull=False)),
+        "reopened": Count("id", filter=Q(reopen_count__gt=0)),
+        "rated": Count("id", filter=Q(rating__isnull=False)),
+        "satisfied": Count("id", filter=Q(rating__in=SATISFIED)),
+        "overdue_open": Count("id", filter=Q(status__in=Suggestion.OPEN, resolve_by__lt=now)),
+        # NULL when not yet answered, and AVG skips NULLs: the mean over requests answered.
+        "waited": Avg(
+            ExpressionWrapper(F("first_response_at") - F("received_at"), output_field=DurationField())
+        ),
+    }
+
+
+def _rates_of(numbers: dict[str, Any]) -> Rates:
+    waited = numbers.pop("waited", None)
+    numbers.pop("center_id", None)
+    hours = round(waited.total_seconds() / 3600, 1) if waited is not None else None
+    return Rates(average_response_hours=hours, **numbers)
+
+
+def _received_in(scope: StaffScope, target: RateScope, start: dt.date, end: dt.date) -> QuerySet[Suggestion]:
+    begin, finish = _period_bounds(start, end)
+    return _in_scope(staff_suggestions(scope), target).filter(received_at__gte=begin, received_at__lt=finish)
+
+
 def rates(
     scope: StaffScope, target: RateScope, start: dt.date, end: dt.date, *, now: dt.datetime | None = None
 ) -> Rates:
     """The rates of the requests received from ``start`` to ``end`` (inclusive, local days)."""
     now = now or timezone.now()
-    begin, finish = _period_bounds(start, end)
-    qs = _in_scope(staff_suggestions(scope), target).filter(received_at__gte=begin, received_at__lt=finish)
-    resolved_states = [Suggestion.Status.RESOLVED, Suggestion.Status.CLOSED]
-    numbers = qs.aggregate(
-        received=Count("id"),
-        responded=Count("id", filter=Q(first_response_at__isnull=False)),
-        responded_on_time=Count(
-            "id", filter=Q(first_response_at__isnull=False, first_response_at__lte=F("respond_by"))
-        ),
-        resolved=Count("id", filter=Q(status__in=resolved_states)),
-        resolved_on_time=Count("id", filter=Q(status__in=resolved_states, resolved_at__lte=F("resolve_by"))),
-        ever_resolved=Count("id", filter=Q(first_resolved_at__isnull=False)),
-        reopened=Count("id", filter=Q(reopen_count__gt=0)),
-        rated=Count("id", filter=Q(rating__isnull=False)),
-        satisfied=Count("id", filter=Q(rating__in=SATISFIED)),
-        overdue_open=Count("id", filter=Q(status__in=Suggestion.OPEN, resolve_by__lt=now)),
-    )
-    waited = qs.filter(first_response_at__isnull=False).aggregate(
-        avg=Avg(ExpressionWrapper(F("first_response_at") - F("received_at"), output_field=DurationField()))
-    )["avg"]
-    hours = round(waited.total_seconds() / 3600, 1) if waited is not None else None
-    return Rates(average_response_hours=hours, **numbers)
+    return _rates_of(_received_in(scope, target, start, end).aggregate(**_rate_aggregates(now)))
 
 
 def rates_by_center(
     scope: StaffScope, target: RateScope, start: dt.date, end: dt.date, *, now: dt.datetime | None = None
 ) -> list[tuple[Center, Rates]]:
-    """The same rates for each center in the scope (for the comparison table)."""
+    """The same rates for each center in the scope (for the comparison table), in one grouped query."""
+    now = now or timezone.now()
     centers = staff_centers(scope)
     if target.kind == "street":
         centers = centers.filter(community__street_id=target.id)
@@ -524,10 +540,15 @@ def rates_by_center(
         centers = centers.filter(community_id=target.id)
     elif target.kind == "center":
         centers = centers.filter(pk=target.id)
-    return [
-        (center, rates(scope, RateScope("center", center.pk, center.name), start, end, now=now))
-        for center in centers.order_by("name")
-    ]
+    grouped = {
+        row["center_id"]: row
+        for row in _received_in(scope, target, start, end)
+        .order_by()
+        .values("center_id")
+        .annotate(**_rate_aggregates(now))
+    }
+    empty = {key: 0 for key in _rate_aggregates(now)} | {"waited": None}
+    return [(center, _rates_of(dict(grouped.get(center.pk, empty)))) for center in centers.order_by("name")]
 
 
 def rate_scopes_for(scope: StaffScope) -> list[RateScope]:
