@@ -250,8 +250,10 @@ class Response(models.Model):
 
 
 class Answer(models.Model):
-    """One answer: a choice (one row per choice of a multiple-choice question), a rating or a text."""
+    """One answer: a choice (one row per choice of a multiple-choice question), a rating or a text.
+    Its key is random too: a sequence would follow the order people answered."""
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
     choice = models.CharField(max_length=20, blank=True)

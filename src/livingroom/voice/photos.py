@@ -15,7 +15,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from livingroom.voice import errors
 from livingroom.voice.models import MAX_PHOTO_BYTES
 
-ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
+# "MPO" is a JPEG with a multi-picture extension, as many phone cameras write them.
+ALLOWED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}
 MAX_PIXELS = 40_000_000
 MAX_SIDE = 1600
 

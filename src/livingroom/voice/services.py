@@ -513,7 +513,14 @@ def _clean_text(text: str) -> str:
 def _clean_photos(photos: Sequence[bytes]) -> list[Any]:
     if len(photos) > MAX_PHOTOS:
         raise errors.TooManyPhotos(limit=MAX_PHOTOS, field="photos")
-    return [clean_photo(data) for data in photos]
+    cleaned = []
+    for data in photos:
+        try:
+            cleaned.append(clean_photo(data))
+        except errors.VoiceError as exc:
+            exc.field = exc.field or "photos"
+            raise
+    return cleaned
 
 
 @dataclass
@@ -820,8 +827,6 @@ def suggestion_resolve(
             "status": Suggestion.Status.RESOLVED,
             "resolved_at": now,
             "reply": text,
-            "rating": None,
-            "rated_at": None,
         }
         if suggestion.first_response_at is None:
             changes["first_response_at"] = now
@@ -1020,8 +1025,13 @@ def extension_decide(
                 raise errors.WrongState(state=Suggestion.Status(suggestion.status).label)
             calendar = WorkCalendar()
             new_due = calendar.deadline(suggestion.resolve_by, extension.days)
+            # A deadline moved past now clears the overdue flag and the escalation with it, so
+            # that missing the new deadline is flagged and escalated again.
+            still_late = new_due < now
             Suggestion.objects.filter(pk=suggestion.pk).update(
-                resolve_by=new_due, overdue=new_due < now and suggestion.overdue
+                resolve_by=new_due,
+                overdue=still_late and suggestion.overdue,
+                escalation_level=suggestion.escalation_level if still_late else 0,
             )
             suggestion.resolve_by = new_due
         kind = SuggestionEvent.Kind.EXTENSION_APPROVED if approve else SuggestionEvent.Kind.EXTENSION_REFUSED
