@@ -65,7 +65,11 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
-    loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "payload", "query", "path", "header")]
+    loc = [
+        str(p)
+        for p in first.get("loc", ())
+        if p not in ("body", "payload", "query", "path", "header", "form", "file")
+    ]
     field = ".".join(loc) or None
     detail = first.get("msg", "")
     message = _("Some of the data sent is not valid.")

@@ -95,6 +95,15 @@ class RequestHygieneMiddleware:
         field = self._nul_field(request, is_api=is_api)
         if field is not None:
             return self._refuse_nul(request, field, is_api=is_api)
+        if is_api and self._not_an_object(request):
+            return JsonResponse(
+                {
+                    "code": "invalid_json",
+                    "message": str(_("The request body must be a JSON object.")),
+                    "field": None,
+                },
+                status=400,
+            )
         response = self.get_response(request)
         if is_api and response.status_code in (404, 405) and not self._is_json(response):
             response = self._json_refusal(response)
@@ -106,10 +115,24 @@ class RequestHygieneMiddleware:
 
     @staticmethod
     def _nul_field(request: HttpRequest, *, is_api: bool) -> str | None:
+        if "\x00" in request.path:
+            return "path"
         for key, values in request.GET.lists():
             if "\x00" in key or any("\x00" in v for v in values):
                 return key.replace("\x00", "")
         content_type = request.content_type or ""
+        if request.method in ("POST", "PUT", "PATCH") and content_type in (
+            "multipart/form-data",
+            "application/x-www-form-urlencoded",
+        ):
+            try:
+                fields = request.POST.lists()
+            except (RequestDataTooBig, ValueError):
+                return None  # the view or the API answers it itself
+            for key, values in fields:
+                if "\x00" in key or any("\x00" in v for v in values):
+                    return key.replace("\x00", "")
+            return None
         if is_api and request.method in ("POST", "PUT", "PATCH") and content_type.endswith("json"):
             try:
                 body = request.body
@@ -122,6 +145,20 @@ class RequestHygieneMiddleware:
             except (ValueError, UnicodeDecodeError):
                 return None  # not JSON: the API answers invalid_json itself
         return None
+
+    @staticmethod
+    def _not_an_object(request: HttpRequest) -> bool:
+        """A JSON body that is not an object (``42``, ``null``, ``[]``): every API body is an object,
+        and django-ninja would otherwise read such a body as ``{}`` when all fields have defaults."""
+        if request.method not in ("POST", "PUT", "PATCH") or not (request.content_type or "").endswith(
+            "json"
+        ):
+            return False
+        try:
+            start = request.body.lstrip()[:1]
+        except RequestDataTooBig:
+            return False
+        return start not in (b"", b"{")
 
     @staticmethod
     def _refuse_nul(request: HttpRequest, field: str, *, is_api: bool) -> HttpResponse:

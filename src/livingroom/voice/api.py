@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field as NinjaField
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, StrictInt, StrictStr
 
 from livingroom.core.errors import NotFound
 from livingroom.core.excel import xlsx_response
@@ -125,7 +125,7 @@ def survey_out(s: Survey, *, answered: bool = False) -> SurveyOut:
     )
 
 
-AnswerValue = int | str | list[str] | None
+AnswerValue = StrictInt | StrictStr | list[StrictStr] | None
 
 
 class ResponseIn(Schema):
@@ -263,12 +263,12 @@ class SuggestionIn(Schema):
     center_id: DbId
     kind: Literal["consultation", "help", "complaint", "report", "suggestion"]
     category: Literal["facilities", "services", "activities", "environment", "staff", "other"]
-    text: str = NinjaField(max_length=MAX_SUGGESTION_TEXT * 2)
+    text: str = NinjaField(max_length=MAX_SUGGESTION_TEXT * 10)
     space_id: DbId | None = None
 
 
 class RatingIn(Schema):
-    rating: int = NinjaField(ge=1, le=5)
+    rating: StrictInt = NinjaField(ge=1, le=5)
     comment: str = NinjaField("", max_length=300)
 
 
@@ -740,6 +740,13 @@ class PublishIn(Schema):
     done_note: str = NinjaField("", max_length=300)
 
 
+def _after(request: HttpRequest, done: Suggestion) -> StaffSuggestionOut:
+    """The request as it stands after an action; a hand-over may have taken it out of the actor's
+    sight (a partner handing it back to the center), and the answer is still the result."""
+    found = selectors.staff_suggestion(staff_scope_of(request), done.pk)
+    return staff_out(found if found is not None else done)
+
+
 def _staff_suggestion(request: HttpRequest, suggestion_id: int) -> StaffSuggestionOut:
     found = selectors.staff_suggestion(staff_scope_of(request), suggestion_id)
     if found is None:
@@ -798,7 +805,7 @@ def staff_record(request: HttpRequest, payload: StaffSuggestionIn) -> Status[Sta
         channel=payload.channel,
         resident_id=payload.resident_id,
     )
-    return Status(201, _staff_suggestion(request, created.pk))
+    return Status(201, _after(request, created))
 
 
 @staff_router.get(
@@ -816,14 +823,14 @@ def staff_detail(request: HttpRequest, suggestion_id: DbId) -> StaffSuggestionOu
     summary="Hand a request to one owner: a partner or department at its center, or back to the center",
 )
 def assign(request: HttpRequest, suggestion_id: DbId, payload: AssignIn) -> StaffSuggestionOut:
-    services.suggestion_assign(
+    done = services.suggestion_assign(
         staff=acting_user(request),
         scope=staff_scope_of(request),
         suggestion_id=suggestion_id,
         organization_id=payload.organization_id,
         note=payload.note,
     )
-    return _staff_suggestion(request, suggestion_id)
+    return _after(request, done)
 
 
 @staff_router.post(
@@ -832,13 +839,13 @@ def assign(request: HttpRequest, suggestion_id: DbId, payload: AssignIn) -> Staf
     summary="Answer the resident (the first answer counts for the response rate) and start work",
 )
 def respond_staff(request: HttpRequest, suggestion_id: DbId, payload: MessageIn) -> StaffSuggestionOut:
-    services.suggestion_respond(
+    done = services.suggestion_respond(
         staff=acting_user(request),
         scope=staff_scope_of(request),
         suggestion_id=suggestion_id,
         message=payload.message,
     )
-    return _staff_suggestion(request, suggestion_id)
+    return _after(request, done)
 
 
 @staff_router.post(
@@ -887,14 +894,14 @@ def decide(request: HttpRequest, extension_id: DbId, payload: DecisionIn) -> Ext
     summary="Resolve with the public reply the resident reads",
 )
 def resolve(request: HttpRequest, suggestion_id: DbId, payload: ResolveIn) -> StaffSuggestionOut:
-    services.suggestion_resolve(
+    done = services.suggestion_resolve(
         staff=acting_user(request),
         scope=staff_scope_of(request),
         suggestion_id=suggestion_id,
         reply=payload.reply,
         done_note=payload.done_note,
     )
-    return _staff_suggestion(request, suggestion_id)
+    return _after(request, done)
 
 
 @staff_router.post(
@@ -903,7 +910,7 @@ def resolve(request: HttpRequest, suggestion_id: DbId, payload: ResolveIn) -> St
     summary="Put a request on its center's public board with a summary free of personal details",
 )
 def publish(request: HttpRequest, suggestion_id: DbId, payload: PublishIn) -> StaffSuggestionOut:
-    services.suggestion_publish(
+    done = services.suggestion_publish(
         staff=acting_user(request),
         scope=staff_scope_of(request),
         suggestion_id=suggestion_id,
@@ -911,7 +918,7 @@ def publish(request: HttpRequest, suggestion_id: DbId, payload: PublishIn) -> St
         summary=payload.summary,
         done_note=payload.done_note,
     )
-    return _staff_suggestion(request, suggestion_id)
+    return _after(request, done)
 
 
 @staff_router.post(
@@ -942,7 +949,7 @@ def add_photo(
 class RaisedIn(Schema):
     kind: Literal["consultation", "help", "complaint", "report", "suggestion"] = "suggestion"
     category: Literal["facilities", "services", "activities", "environment", "staff", "other"] = "other"
-    text: str = NinjaField(max_length=MAX_SUGGESTION_TEXT * 2)
+    text: str = NinjaField(max_length=MAX_SUGGESTION_TEXT * 10)
 
 
 class EngagementIn(Schema):
@@ -1040,7 +1047,7 @@ class RatesOut(Schema):
 
 
 class RatesQuery(Schema):
-    scope: str = NinjaField("district", max_length=40)
+    scope: str = NinjaField("", max_length=40)
     start: dt.date | None = NinjaField(None, alias="from")
     end: dt.date | None = NinjaField(None, alias="to")
 
@@ -1060,7 +1067,12 @@ def parse_period(start: dt.date | None, end: dt.date | None, *, today: dt.date) 
 )
 def voice_rates(request: HttpRequest, params: Query[RatesQuery]) -> RatesOut:
     staff = staff_scope_of(request)
-    scope = params.scope
+    scope = params.scope.strip()
+    if not scope:  # the widest scope the caller has: the district, their sub-district, their center
+        choices = selectors.rate_scopes_for(staff)
+        if not choices:
+            raise NotFound(field="scope")
+        scope = choices[0].kind if choices[0].kind == "district" else f"{choices[0].kind}:{choices[0].id}"
     try:
         target = selectors.rate_scope(staff, scope)
     except ValueError as exc:

@@ -128,6 +128,11 @@ class ExtensionPending(Conflict, VoiceError):
     default_message = _("An extension is already waiting for a decision.")
 
 
+class ExtensionDecided(Conflict, VoiceError):
+    code = "extension_decided"
+    default_message = _("This extension has already been decided.")
+
+
 class ExtensionInvalid(InvalidInput, VoiceError):
     code = "extension_invalid"
     default_message = _("An extension is 1 to 30 working days, with a reason.")

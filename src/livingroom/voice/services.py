@@ -259,6 +259,7 @@ def survey_update(
     *, staff: User, scope: StaffScope, survey_id: int, draft: SurveyDraft, now: dt.datetime | None = None
 ) -> Survey:
     now = now or timezone.now()
+    _staff_survey(scope, survey_id)  # one out of sight is survey_not_found, whatever the draft says
     _check_survey_fields(draft, now)
     community, street = _check_area(scope, draft)
     questions = _clean_questions(draft.questions)
@@ -544,6 +545,7 @@ def _create_suggestion(
     uploader: User,
     engagement: Engagement | None = None,
     calendar: WorkCalendar | None = None,
+    owner: Organization | None = None,
 ) -> Suggestion:
     """Inside the caller's transaction: the row, its deadlines, photos and the first event."""
     calendar = calendar or WorkCalendar()
@@ -569,6 +571,7 @@ def _create_suggestion(
                     resident=resident,
                     engagement=engagement,
                     recorded_by=recorded_by,
+                    owner_organization=owner,
                     received_at=now,
                     respond_by=calendar.deadline(now, respond_days),
                     resolve_by=calendar.deadline(now, resolve_days),
@@ -648,6 +651,14 @@ def _staff_center(scope: StaffScope, center_id: int) -> Center:
     return center
 
 
+def _first_owner(scope: StaffScope, center: Center) -> Organization | None:
+    """Who receives first owns it (首接负责): partner staff recording a request at a center own it
+    through their organisation working there; the center's own staff leave it with the center."""
+    if scope.covers_community(center.community_id):
+        return None
+    return Organization.objects.filter(pk__in=scope.organization_ids, centers=center).order_by("pk").first()
+
+
 def suggestion_record(
     *,
     staff: User,
@@ -686,6 +697,7 @@ def suggestion_record(
             resident=resident,
             recorded_by=staff,
             uploader=staff,
+            owner=_first_owner(scope, center),
         )
         audit_log("voice.suggestion.recorded", actor=staff, obj=suggestion, data={"channel": channel})
     return suggestion
@@ -1018,7 +1030,7 @@ def extension_decide(
             decision_note=_text(note, 300),
         )
         if moved != 1:
-            raise errors.ExtensionNotFound()
+            raise errors.ExtensionDecided()
         extension.refresh_from_db()
         if approve:
             if not suggestion.is_open:
@@ -1183,6 +1195,7 @@ def engagement_record(
             created_at=now,
         )
         calendar = WorkCalendar()
+        owner = _first_owner(scope, center)
         for point in raised:
             _create_suggestion(
                 SuggestionDraft(
@@ -1196,6 +1209,7 @@ def engagement_record(
                 uploader=staff,
                 engagement=engagement,
                 calendar=calendar,
+                owner=owner,
             )
         audit_log("voice.engagement.recorded", actor=staff, obj=engagement, data={"raised": len(raised)})
     return engagement
