@@ -673,6 +673,9 @@ LATER_APP_TAGS = {
     "points",
     "staff: points",
     "devices: vending",
+    # tests/voice/test_api_permissions.py
+    "voice",
+    "staff: voice",
 }
 
 
