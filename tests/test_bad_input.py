@@ -684,7 +684,7 @@ def test_malformed_json_is_refused(place, desk, raw):
 @pytest.mark.parametrize("raw", [b"[]", b"null", b"123", b'"13900002222"', b"true"])
 def test_json_that_is_not_an_object_is_refused(api, raw):
     with nothing_changes():
-        assert_error(api.post("/auth/sms-code", raw=raw), 400, "invalid_input")
+        assert_error(api.post("/auth/sms-code", raw=raw), 400, "invalid_json", None)
 
 
 @pytest.mark.django_db

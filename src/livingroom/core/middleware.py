@@ -92,7 +92,10 @@ class RequestHygieneMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         is_api = request.path.startswith(API_PREFIX)
-        field = self._nul_field(request, is_api=is_api)
+        try:
+            field = self._nul_field(request, is_api=is_api)
+        except RequestDataTooBig:
+            return self._too_big(request, is_api=is_api)
         if field is not None:
             return self._refuse_nul(request, field, is_api=is_api)
         if is_api and self._not_an_object(request):
@@ -125,11 +128,7 @@ class RequestHygieneMiddleware:
             "multipart/form-data",
             "application/x-www-form-urlencoded",
         ):
-            try:
-                fields = request.POST.lists()
-            except (RequestDataTooBig, ValueError):
-                return None  # the view or the API answers it itself
-            for key, values in fields:
+            for key, values in request.POST.lists():  # RequestDataTooBig: answered by the caller
                 if "\x00" in key or any("\x00" in v for v in values):
                     return key.replace("\x00", "")
             return None
@@ -159,6 +158,14 @@ class RequestHygieneMiddleware:
         except RequestDataTooBig:
             return False
         return start not in (b"", b"{")
+
+    @staticmethod
+    def _too_big(request: HttpRequest, *, is_api: bool) -> HttpResponse:
+        if is_api:
+            message = str(_("The request body is too large."))
+            return JsonResponse({"code": "payload_too_large", "message": message, "field": None}, status=413)
+        error = InvalidInput(_("The form sent is too large."))
+        return render(request, "core/error.html", {"error": error}, status=400)
 
     @staticmethod
     def _refuse_nul(request: HttpRequest, field: str, *, is_api: bool) -> HttpResponse:
