@@ -463,9 +463,9 @@ def test_the_whole_workflow_with_a_hand_over_and_an_extension(world):
     # Fri 27 + 3 working days: Mon 30, (Tue 1 December is a holiday), Wed 2, Thu 3.
     assert s.resolve_by == end_of(12, 3)
     assert Notice.objects.filter(user=partner, kind="voice.extension_decided").count() == 1
-    # Decided once: deciding again finds nothing pending.
+    # Decided once: deciding again is a conflict, and the first decision stands.
     refused(
-        "extension_not_found",
+        "extension_decided",
         lambda: services.extension_decide(staff=street, scope=sc(street), extension_id=ext.pk, approve=False),
         suggestion=s,
     )

@@ -58,7 +58,7 @@ class Audience(models.TextChoices):
 class Survey(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
-        PUBLISHED = "published", _("Open")
+        PUBLISHED = "published", pgettext_lazy("survey", "Open")
         CLOSED = "closed", pgettext_lazy("survey", "Closed")
 
     class Area(models.TextChoices):
@@ -269,33 +269,6 @@ class Answer(models.Model):
         return f"{self.question_id}:{self.choice or self.number or self.text[:20]}"
 
 
-class DeadlineRule(models.Model):
-    """Working days to respond and to resolve, per request type and (optionally) category."""
-
-    kind = models.CharField(_("type"), max_length=20)
-    category = models.CharField(_("category"), max_length=20, blank=True, help_text=_("Empty: any category."))
-    respond_days = models.PositiveSmallIntegerField(_("working days to respond"))
-    resolve_days = models.PositiveSmallIntegerField(_("working days to resolve"))
-
-    class Meta:
-        ordering = ["kind", "category"]
-        verbose_name = _("deadline rule")
-        verbose_name_plural = _("deadline rules")
-        constraints = [
-            models.UniqueConstraint(fields=["kind", "category"], name="voice_deadline_rule_unique"),
-            models.CheckConstraint(
-                condition=Q(
-                    respond_days__gte=1, resolve_days__gte=1, respond_days__lte=60, resolve_days__lte=120
-                )
-                & Q(resolve_days__gte=models.F("respond_days")),
-                name="voice_deadline_rule_range",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind}/{self.category or '*'}: {self.respond_days}/{self.resolve_days}"
-
-
 class Engagement(models.Model):
     """A forum (座谈) or a home visit (走访) that staff held, with what residents raised."""
 
@@ -454,6 +427,39 @@ class Suggestion(models.Model):
     def can_reopen(self, now: dt.datetime) -> bool:
         until = self.reopen_until()
         return until is not None and now <= until
+
+
+class DeadlineRule(models.Model):
+    """Working days to respond and to resolve, per request type and (optionally) category."""
+
+    kind = models.CharField(_("type"), max_length=20, choices=Suggestion.Kind.choices)
+    category = models.CharField(
+        _("category"),
+        max_length=20,
+        blank=True,
+        choices=Suggestion.Category.choices,
+        help_text=_("Empty: any category."),
+    )
+    respond_days = models.PositiveSmallIntegerField(_("working days to respond"))
+    resolve_days = models.PositiveSmallIntegerField(_("working days to resolve"))
+
+    class Meta:
+        ordering = ["kind", "category"]
+        verbose_name = _("deadline rule")
+        verbose_name_plural = _("deadline rules")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "category"], name="voice_deadline_rule_unique"),
+            models.CheckConstraint(
+                condition=Q(
+                    respond_days__gte=1, resolve_days__gte=1, respond_days__lte=60, resolve_days__lte=120
+                )
+                & Q(resolve_days__gte=models.F("respond_days")),
+                name="voice_deadline_rule_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.category or '*'}: {self.respond_days}/{self.resolve_days}"
 
 
 class SuggestionEvent(models.Model):

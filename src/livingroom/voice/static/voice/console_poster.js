@@ -1,0 +1,8 @@
+/* The survey poster's print button (no inline scripts). */
+(function () {
+  "use strict";
+  var button = document.getElementById("print");
+  if (button) {
+    button.addEventListener("click", function () { window.print(); });
+  }
+})();
