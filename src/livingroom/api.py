@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -62,6 +64,10 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return error_response(request, exc.status, exc.code, exc.message, exc.field, headers)
 
 
+# pydantic names the member of a union that failed ("int", "str", "list[str]"): not a field.
+UNION_TAG = re.compile(r"^(int|str|float|bool|none|list\[.*\]|dict\[.*\]|function-[a-z]+\[.*\])$")
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
@@ -69,6 +75,7 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
         str(p)
         for p in first.get("loc", ())
         if p not in ("body", "payload", "query", "path", "header", "form", "file")
+        and not UNION_TAG.match(str(p))
     ]
     field = ".".join(loc) or None
     detail = first.get("msg", "")
@@ -107,6 +114,12 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Http404)
 def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(request, 404, "not_found", _("Not found."))
+
+
+@api.exception_handler(RawPostDataException)
+def on_form_sent_to_json(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+    # A form (multipart) sent to an operation that reads a JSON body: the form was read already.
+    return error_response(request, 400, "invalid_json", _("The request body is not valid JSON."))
 
 
 @api.exception_handler(RequestDataTooBig)

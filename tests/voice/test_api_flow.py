@@ -507,7 +507,10 @@ def test_staff_record_a_desk_request_and_a_forum(voice_world):
         201,
     )
     assert (recorded["channel"], recorded["status"], recorded["resident"]) == ("phone", "received", "张*")
-    assert Suggestion.objects.get(pk=recorded["id"]).recorded_by == voice_world["desk"]
+    # The center's own staff received it: it stays with the center.
+    assert (recorded["owner"], recorded["owner_organization_id"]) == (center.name, None)
+    row = Suggestion.objects.get(pk=recorded["id"])
+    assert (row.recorded_by, row.owner_organization) == (voice_world["desk"], None)
     # The resident follows it like their own.
     me = resident_api(resident.user)
     assert [s["tracking_no"] for s in ok(me.get("/me/suggestions"))] == [recorded["tracking_no"]]
@@ -545,6 +548,7 @@ def test_staff_record_a_desk_request_and_a_forum(voice_world):
         ("forum", None, "received", made["id"]),
     ]
     assert sorted(s.text for s in raised) == sorted(["希望有一个能歇脚的地方", "希望配一个药箱"])
+    assert [s.owner_organization for s in raised] == [None, None]
     assert [e["id"] for e in ok(desk.get("/staff/voice/engagements"))] == [made["id"]]
     assert ok(staff_api(voice_world["roles"]["other_community"]).get("/staff/voice/engagements")) == []
     assert Engagement.objects.get(pk=made["id"]).recorded_by == voice_world["desk"]
@@ -681,6 +685,38 @@ def test_the_rates_default_to_this_month(voice_world):
     rates = ok(desk.get("/staff/voice/rates", scope=f"center:{voice_world['center'].pk}"))
     today = timezone.localdate()
     assert (rates["start"], rates["end"], rates["received"]) == (str(today.replace(day=1)), str(today), 1)
+
+
+def test_the_rates_default_to_the_callers_widest_scope(voice_world, place, roles):
+    """Without ``scope``: the district for district officials, else their first sub-district, else
+    their first center (the desk's, the partner's); a blank scope is no scope."""
+    voice_world["suggestion"]()
+    center = voice_world["center"]
+    s1, s2 = place["streets"]
+    centers = place["centers"]
+    expected = [
+        (roles["district"], "district", "", 1),
+        (roles["street"], f"street:{s1.pk}", s1.name, 1),
+        (roles["community"], f"center:{center.pk}", center.name, 1),  # 固戍 alone is not all of 西乡
+        (roles["other_community"], f"street:{s2.pk}", s2.name, 0),  # 宝民 is all of 新安
+        (roles["center"], f"center:{centers[1].pk}", centers[1].name, 0),
+        (roles["partner"], f"center:{centers[2].pk}", centers[2].name, 0),
+        (voice_world["partner"], f"center:{center.pk}", center.name, 0),  # nothing handed to it
+    ]
+    today = timezone.localdate()
+    for user, scope, name, received in expected:
+        client = staff_api(user)
+        for params in ({}, {"scope": ""}, {"scope": "  "}):
+            rates = ok(client.get("/staff/voice/rates", **params))
+            assert (rates["scope"], rates["name"], rates["received"], rates["start"], rates["end"]) == (
+                scope,
+                name,
+                received,
+                str(today.replace(day=1)),
+                str(today),
+            ), (user, params)
+        # The default is exactly what asking for that scope answers.
+        assert ok(client.get("/staff/voice/rates")) == ok(client.get("/staff/voice/rates", scope=scope))
 
 
 def test_nothing_about_the_flow_needs_a_resident_name_in_clear(voice_world):

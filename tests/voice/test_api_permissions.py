@@ -16,8 +16,9 @@ and at center 0 ``shown``: a request the center kept, resolved and on the public
 The resident lives in c1; ``other_resident`` in c2. Staff see (404 otherwise): district all; the
 street official c1 and c2; the community worker c1; the other community's worker c3; the center
 staff c2; partner staff the requests handed to their organisation at the centers it works at (and
-that center's forums and rates), and no surveys. Extensions are decided by sub-district and
-district officials (403 ``not_supervisor`` for the others who see them).
+that center's forums and rates), and no surveys. What partner staff record at their center belongs
+to their organisation (首接负责), so they see it after recording it. Extensions are decided by
+sub-district and district officials (403 ``not_supervisor`` for the others who see them).
 
 Every refusal runs inside ``unchanged()``: no row written, no row changed. A guard test fails when
 the OpenAPI schema gains a voice operation this table does not cover.
@@ -36,7 +37,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from livingroom.people.models import Resident
+from livingroom.people.models import Resident, StaffRole
 from livingroom.people.scopes import staff_scope
 from livingroom.places.models import Center, Organization
 from livingroom.voice import services
@@ -54,6 +55,7 @@ from livingroom.voice.models import (
     Survey,
 )
 from livingroom.voice.services import QuestionDraft, SuggestionDraft, SurveyDraft
+from tests import factories as f
 from tests.conftest import Api, resident_api, staff_api
 from tests.invariants import snapshot
 from tests.voice.conftest import jpeg_bytes, standard_questions
@@ -465,14 +467,32 @@ def _queue(m: Px, role: str, t: Any, response) -> None:
     assert _ids(response) == _visible_requests(m, role)
 
 
+def _first_owner(m: Px, role: str, t: int) -> Organization | None:
+    """Who receives first owns it (首接负责): partner staff through their organisation working at
+    the center; everyone else leaves it with the center."""
+    return m.orgs[t] if role.startswith("partner") else None
+
+
 def _recorded(m: Px, role: str, t: int, response) -> None:
-    made = Suggestion.objects.get(pk=response.json()["id"])
-    assert (made.center, made.channel, made.recorded_by, made.resident) == (
+    body = response.json()
+    made = Suggestion.objects.get(pk=body["id"])
+    owner = _first_owner(m, role, t)
+    assert owner is not None or not role.startswith("partner")
+    assert (made.center, made.channel, made.recorded_by, made.resident, made.owner_organization) == (
         m.centers[t],
         "desk",
         m.users[role],
         None,
+        owner,
     )
+    assert (body["status"], body["owner"], body["owner_organization_id"], body["text"]) == (
+        "received",
+        owner.name if owner else m.centers[t].name,
+        owner.pk if owner else None,
+        "来电咨询开放时间",
+    )
+    # The recorder finds it again in their own queue.
+    assert made.pk in _ids(client_for(role, m).get("/staff/voice/suggestions"))
 
 
 def _detail(m: Px, role: str, t: int, response) -> None:
@@ -525,6 +545,12 @@ def _photo_added(m: Px, role: str, t: int, response) -> None:
 def _engagement_made(m: Px, role: str, t: int, response) -> None:
     made = Engagement.objects.get(pk=response.json()["id"])
     assert (made.center, made.recorded_by, made.suggestions.count()) == (m.centers[t], m.users[role], 1)
+    raised = made.suggestions.get()
+    assert (raised.channel, raised.status, raised.owner_organization) == (
+        "visit",
+        "received",
+        _first_owner(m, role, t),
+    )
 
 
 def _engagements(m: Px, role: str, t: Any, response) -> None:
@@ -836,22 +862,9 @@ OPS: list[Op] = [
     ),
 ]
 
-# Known bugs (reported to the lead): these cases fail until they are fixed, then the strict
-# xfail turns red to say the mark must go.
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    **{
-        (role, "PUT /staff/voice/surveys/{survey_id}"): "bug: services.survey_update checks the new area "
-        "before finding the survey: a survey out of sight answers not_found (field community) instead of "
-        "survey_not_found"
-        for role in STAFF
-        if role != "district"
-    },
-    **{
-        (role, "POST /staff/voice/suggestions"): "bug: partner staff may record at their center, but the "
-        "request is the center's, so the API's re-read answers 404 although the row was written"
-        for role in ("partner_here", "partner_elsewhere")
-    },
-}
+# Known bugs (reported to the lead): (role, "METHOD /template") -> reason. These cases fail until
+# they are fixed, then the strict xfail turns red to say the mark must go. None are known now.
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 CASES = [
     pytest.param(
         role,
@@ -956,18 +969,102 @@ def test_partner_staff_see_only_what_was_handed_to_their_organisation(px, voice_
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: voice/api.py assign() re-reads the request through the caller's scope after the "
-    "hand-over; a partner handing it back to the center gets 404 although it was handed over",
-)
 def test_a_partner_hands_a_request_back_to_the_center(px):
+    """The hand-over takes the request out of the partner's sight; the answer is still the request
+    as it now stands (200), and from then on the partner finds nothing."""
     partner = staff_api(px.users["partner_here"])
-    response = partner.post(
-        f"/staff/voice/suggestions/{px.sug[0].pk}/assign", {"organization_id": None, "note": "不属于物业"}
-    )
-    assert Suggestion.objects.get(pk=px.sug[0].pk).owner_organization is None
+    center = px.centers[0]
+    path = f"/staff/voice/suggestions/{px.sug[0].pk}"
+    response = partner.post(f"{path}/assign", {"organization_id": None, "note": "不属于物业"})
     assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["id"], body["status"], body["owner"], body["owner_organization_id"]) == (
+        px.sug[0].pk,
+        "assigned",
+        center.name,
+        None,
+    )
+    handover = body["events"][-1]
+    assert (handover["kind"], handover["from_owner"], handover["to_owner"], handover["note"]) == (
+        "assigned",
+        px.orgs[0].name,
+        center.name,
+        "不属于物业",
+    )
+    row = Suggestion.objects.get(pk=px.sug[0].pk)
+    assert (row.owner_organization, row.status) == (None, "assigned")
+    assert SuggestionEvent.objects.filter(suggestion=row, kind="assigned").count() == 2
+    with unchanged():
+        gone = partner.get(path)
+        again = partner.post(f"{path}/respond", {"message": "收到"})
+    assert (gone.status_code, gone.json()["code"]) == (404, "suggestion_not_found")
+    assert (again.status_code, again.json()["code"]) == (404, "suggestion_not_found")
+    assert px.sug[0].pk not in _ids(partner.get("/staff/voice/suggestions"))
+    # The center's community worker has it back.
+    desk = staff_api(px.users["community"])
+    assert desk.get(path).json()["owner"] == center.name
+
+
+@pytest.mark.django_db
+def test_a_partner_records_at_their_center_and_owns_it(px):
+    """首接负责: a desk request and a forum's raised point recorded by partner staff belong to their
+    organisation; the center's staff see them too; a partner working elsewhere cannot record there."""
+    partner = staff_api(px.users["partner_here"])
+    org = px.orgs[0]
+    made = partner.post(
+        "/staff/voice/suggestions",
+        {"center_id": px.centers[0].pk, "kind": "help", "category": "services", "text": "来电希望上门理发"},
+    )
+    assert made.status_code == 201, made.content
+    body = made.json()
+    assert (body["owner"], body["owner_organization_id"], body["channel"]) == (org.name, org.pk, "desk")
+    assert [e["kind"] for e in body["events"]] == ["received"]
+    assert partner.get(f"/staff/voice/suggestions/{body['id']}").json()["owner"] == org.name
+    desk = staff_api(px.users["community"])
+    assert desk.get(f"/staff/voice/suggestions/{body['id']}").json()["owner"] == org.name
+    # A second partner organisation at the same center does not see the first one's record.
+    rival_org = Organization.objects.create(name="社工站", kind=Organization.Kind.SOCIAL_ORG)
+    rival_org.centers.add(px.centers[0])
+    rival = staff_api(f.staff_with_role(StaffRole.Role.PARTNER_STAFF, organization=rival_org))
+    with unchanged():
+        hidden = rival.get(f"/staff/voice/suggestions/{body['id']}")
+    assert (hidden.status_code, hidden.json()["code"]) == (404, "suggestion_not_found")
+
+    forum = partner.post(
+        "/staff/voice/engagements",
+        {
+            "center_id": px.centers[0].pk,
+            "kind": "forum",
+            "held_on": str(timezone.localdate()),
+            "place": "多功能室",
+            "participants": 9,
+            "topics": "停车",
+            "raised": [
+                {"kind": "suggestion", "category": "environment", "text": "希望划出电动车停放区"},
+                {"kind": "complaint", "category": "facilities", "text": "楼道灯经常不亮"},
+            ],
+        },
+    )
+    assert forum.status_code == 201, forum.content
+    raised = Suggestion.objects.filter(tracking_no__in=forum.json()["suggestions"])
+    assert (
+        sorted((s.channel, s.owner_organization_id, s.recorded_by_id) for s in raised)
+        == [("forum", org.pk, px.users["partner_here"].pk)] * 2
+    )
+    assert {s.pk for s in raised} <= _ids(partner.get("/staff/voice/suggestions"))
+    # Partner staff of the organisation working at center 2 may not record at center 0.
+    elsewhere = staff_api(px.users["partner_elsewhere"])
+    with unchanged():
+        refused = elsewhere.post(
+            "/staff/voice/suggestions",
+            {
+                "center_id": px.centers[0].pk,
+                "kind": "help",
+                "category": "services",
+                "text": "来电希望上门理发",
+            },
+        )
+    assert (refused.status_code, refused.json()["code"]) == (404, "center_not_found")
 
 
 @pytest.mark.django_db

@@ -22,6 +22,7 @@ from django.utils import timezone
 from PIL import Image
 
 from livingroom.core.errors import DomainError
+from livingroom.people.models import StaffRole
 from livingroom.people.scopes import staff_scope
 from livingroom.voice import services
 from livingroom.voice.models import (
@@ -35,7 +36,7 @@ from livingroom.voice.models import (
 )
 from livingroom.voice.services import QuestionDraft
 from tests import factories as f
-from tests.conftest import PG, Api, resident_api, staff_api
+from tests.conftest import Api, resident_api, staff_api
 from tests.invariants import assert_error
 from tests.voice.conftest import at, jpeg_bytes
 from tests.voice.test_api_permissions import multipart, unchanged, upload
@@ -171,24 +172,53 @@ def test_answers_that_do_not_fit_their_question(voice_world, values, position):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: voice/api.py AnswerValue and RatingIn.rating are lax ints: JSON true passes as 1 "
-    "(the services' own bool checks never see it); StrictInt/StrictStr would refuse it",
+def _names_the_answer(body: dict, question: str) -> None:
+    """The schema's refusal of an answer names ``answers.<question id>`` (pydantic may add the
+    union member it tried last: see test_a_refused_answer_names_only_its_question)."""
+    assert body["field"].split(".")[:2] == ["answers", question], body
+
+
+@pytest.mark.parametrize(
+    ("values", "position"),
+    [
+        ({1: "a", 3: True}, 3),  # a rating
+        ({1: "a", 3: False}, 3),
+        ({1: True, 3: 4}, 1),  # a single choice
+        ({1: "a", 2: [True], 3: 4}, 2),  # one of a multiple choice
+        ({1: "a", 3: 4, 5: False}, 5),  # a text
+    ],
+    ids=["rating-true", "rating-false", "single-true", "multiple-true", "text-false"],
 )
-def test_true_is_not_a_number(voice_world):
+def test_true_is_not_a_number_nor_a_text(voice_world, values, position):
+    """JSON booleans are refused by the schema (strict integers and strings): true never counts as 1."""
     survey = voice_world["survey"]()
-    q1, _q2, q3, *_ = qids(survey)
+    ids = qids(survey)
+    body = {"answers": {ids[p - 1]: v for p, v in values.items()}}
+    me = me_of(voice_world)
+    refused_body = refused(lambda: me.post(f"/surveys/{survey.pk}/responses", body), 400, "invalid_input")
+    _names_the_answer(refused_body, ids[position - 1])
+    assert Survey.objects.get(pk=survey.pk).responses_count == 0
+
+
+@pytest.mark.parametrize("rating", [True, False, 4.0, "4"], ids=["true", "false", "float", "string"])
+def test_a_rating_must_be_a_whole_number(voice_world, rating):
+    done = resolved(voice_world)
     me = me_of(voice_world)
     refused(
-        lambda: me.post(f"/surveys/{survey.pk}/responses", {"answers": {q1: "a", q3: True}}),
-        400,
-        "answer_invalid",
-        f"q{q3}",
+        lambda: me.post(f"/suggestions/{done.pk}/rating", {"rating": rating}), 400, "invalid_input", "rating"
     )
-    done = resolved(voice_world)
+    row = Suggestion.objects.get(pk=done.pk)
+    assert (row.status, row.rating, row.rated_at) == ("resolved", None, None)
+
+
+def test_a_refused_answer_names_only_its_question(voice_world):
+    survey = voice_world["survey"]()
+    q1, _q2, q3, _q4, q5 = qids(survey)
+    me = me_of(voice_world)
+    path = f"/surveys/{survey.pk}/responses"
+    refused(lambda: me.post(path, {"answers": {q1: "a", q3: True}}), 400, "invalid_input", f"answers.{q3}")
     refused(
-        lambda: me.post(f"/suggestions/{done.pk}/rating", {"rating": True}), 400, "invalid_input", "rating"
+        lambda: me.post(path, {"answers": {q1: "a", q3: 4, q5: False}}), 400, "invalid_input", f"answers.{q5}"
     )
 
 
@@ -322,20 +352,40 @@ def test_a_visitor_on_a_survey_not_open_to_visitors(voice_world, api):
         ("    \n  ", 400, "suggestion_text_invalid"),
         ("药箱坏了", 400, "suggestion_text_invalid"),  # 4 characters: less than 5
         ("药" * 2001, 400, "suggestion_text_invalid"),
-        ("药" * 4001, 400, "invalid_input"),  # refused by the schema before the service
+        ("药" * 4001, 400, "suggestion_text_invalid"),  # the service says why, not the schema
+        ("药" * 20000, 400, "suggestion_text_invalid"),
+        ("药" * 20001, 400, "invalid_input"),  # refused by the schema before the service
     ],
-    ids=["empty", "blank", "too-short", "over-2000", "over-4000"],
+    ids=["empty", "blank", "too-short", "over-2000", "over-4000", "20000", "over-20000"],
 )
 def test_a_request_with_empty_or_oversized_text(voice_world, text, status, code):
     me = me_of(voice_world)
-    # The schema's refusal names the field "form.text" for now (see test_form_fields_are_named_plainly).
-    field = "text" if code != "invalid_input" else "-"
     refused(
         lambda: multipart(me, "/suggestions", request_form(voice_world["center"], text=text)),
         status,
         code,
-        field,
+        "text",
     )
+
+
+@pytest.mark.parametrize(("length", "code"), [(2001, "suggestion_text_invalid"), (20001, "invalid_input")])
+def test_staff_records_with_oversized_text(voice_world, length, code):
+    """A desk record and a forum's raised point are held to the same 2,000 characters."""
+    desk = desk_of(voice_world)
+    center = voice_world["center"].pk
+    record = {"center_id": center, "kind": "help", "category": "other", "text": "药" * length}
+    refused(lambda: desk.post("/staff/voice/suggestions", record), 400, code, "text")
+    forum = {
+        "center_id": center,
+        "kind": "visit",
+        "held_on": str(timezone.localdate()),
+        "place": "独居老人家中",
+        "participants": 2,
+        "topics": "助餐",
+        "raised": [{"text": "药" * length}],
+    }
+    field = "text" if code == "suggestion_text_invalid" else "raised.0.text"
+    refused(lambda: desk.post("/staff/voice/engagements", forum), 400, code, field)
 
 
 def test_a_request_of_2000_characters_is_accepted(voice_world):
@@ -345,18 +395,63 @@ def test_a_request_of_2000_characters_is_accepted(voice_world):
     assert response.status_code == 201 and len(response.json()["text"]) == 2000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: core.middleware.RequestHygieneMiddleware checks JSON bodies and query strings for NUL, "
-    "not multipart form fields: SQLite stores the NUL, PostgreSQL answers 500",
-)
 def test_a_request_with_a_nul_character_is_refused(voice_world):
-    """PostgreSQL cannot store NUL: a form field holding one is bad input, not a server error."""
+    """PostgreSQL cannot store NUL: a form field holding one is bad input, not a server error; the
+    field is named, in its value or in its name, multipart or urlencoded."""
     me = me_of(voice_world)
+    center = voice_world["center"]
     refused(
-        lambda: multipart(me, "/suggestions", request_form(voice_world["center"], text="药箱\x00坏了很久")),
+        lambda: multipart(me, "/suggestions", request_form(center, text="药箱\x00坏了很久")),
         400,
         "invalid_input",
+        "text",
+    )
+    refused(
+        lambda: multipart(
+            me,
+            "/suggestions",
+            request_form(center, text="药箱坏了很久", photos=[upload(jpeg_bytes())], kind="help\x00"),
+        ),
+        400,
+        "invalid_input",
+        "kind",
+    )
+    refused(
+        lambda: multipart(me, "/suggestions", {**request_form(center), "no\x00te": "x"}),
+        400,
+        "invalid_input",
+        "note",
+    )
+    urlencoded = (
+        f"center_id={center.pk}&kind=help&category=other&text=%E8%8D%AF%E7%AE%B1%00%E5%9D%8F%E4%BA%86"
+    )
+    refused(
+        lambda: me.client.post(
+            "/api/v1/suggestions",
+            data=urlencoded,
+            content_type="application/x-www-form-urlencoded",
+            headers={"Authorization": f"Bearer {me.token}"},
+        ),
+        400,
+        "invalid_input",
+        "text",
+    )
+    made = voice_world["suggestion"]()
+    desk = desk_of(voice_world)
+    refused(
+        lambda: multipart(
+            desk,
+            f"/staff/voice/suggestions/{made.pk}/photos",
+            {"kind": "after\x00", "photo": upload(jpeg_bytes())},
+        ),
+        400,
+        "invalid_input",
+        "kind",
+    )
+    # A photo is binary and holds NUL bytes: it is not a text field and passes.
+    assert b"\x00" in jpeg_bytes()
+    assert (
+        multipart(me, "/suggestions", request_form(center, photos=[upload(jpeg_bytes())])).status_code == 201
     )
 
 
@@ -463,11 +558,6 @@ def test_a_request_with_unknown_values_or_places(voice_world, place):
     refused(lambda: me.post("/suggestions", request_form(center)), 400, "invalid_input")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: livingroom/api.py on_validation_error strips body/payload/query/path/header from the "
-    "error location but not form/file: multipart refusals name the field 'form.kind'",
-)
 def test_form_fields_are_named_plainly(voice_world):
     """A refused form field is named as the client sent it ("kind"), as JSON fields are."""
     me, desk = me_of(voice_world), desk_of(voice_world)
@@ -479,10 +569,16 @@ def test_form_fields_are_named_plainly(voice_world):
         "kind",
     )
     refused(
-        lambda: multipart(me, "/suggestions", request_form(center, text="药" * 4001)),
+        lambda: multipart(me, "/suggestions", request_form(center, text="药" * 20001)),
         400,
         "invalid_input",
         "text",
+    )
+    refused(
+        lambda: multipart(me, "/suggestions", request_form(center, center_id="固戍")),
+        400,
+        "invalid_input",
+        "center_id",
     )
     made = voice_world["suggestion"]()
     path = f"/staff/voice/suggestions/{made.pk}/photos"
@@ -746,12 +842,32 @@ def test_extension_steps_out_of_turn(voice_world):
         "suggestion_wrong_state",
     )
     assert street.post(f"/staff/voice/extensions/{ext}/decision", {"approve": False}).status_code == 200
-    # Decided once is decided.
-    refused(
-        lambda: street.post(f"/staff/voice/extensions/{ext}/decision", {"approve": True}),
-        404,
-        "extension_not_found",
+    # Decided once is decided: a second decision, either way, is a conflict and changes nothing.
+    for approve in (True, False):
+        refused(
+            lambda a=approve: street.post(f"/staff/voice/extensions/{ext}/decision", {"approve": a}),
+            409,
+            "extension_decided",
+            None,
+        )
+    assert Extension.objects.get(pk=ext).status == "refused"
+    # An approved one too, and by the district as well.
+    again = voice_world["suggestion"]()
+    approved = services.extension_request(
+        staff=voice_world["desk"], scope=voice_world["scope"], suggestion_id=again.pk, days=2, reason="采购"
     )
+    assert (
+        street.post(f"/staff/voice/extensions/{approved.pk}/decision", {"approve": True}).status_code == 200
+    )
+    resolve_by = Suggestion.objects.get(pk=again.pk).resolve_by
+    district = staff_api(voice_world["roles"]["district"])
+    refused(
+        lambda: district.post(f"/staff/voice/extensions/{approved.pk}/decision", {"approve": True}),
+        409,
+        "extension_decided",
+        None,
+    )
+    assert Suggestion.objects.get(pk=again.pk).resolve_by == resolve_by
     refused(
         lambda: street.post("/staff/voice/extensions/987654/decision", {"approve": True}),
         404,
@@ -901,7 +1017,6 @@ def test_a_desk_request_for_a_resident_out_of_sight(voice_world):
         "center:-1",
         "center:1234567890123",
         "city:1",
-        "",
         "center:1:2",
     ],
 )
@@ -954,9 +1069,16 @@ def test_rates_of_a_scope_outside_ones_area(voice_world, place):
         "not_found",
         "scope",
     )
-    refused(
-        lambda: partner.get("/staff/voice/rates"), 404, "not_found", "scope"
-    )  # the default scope: the district
+    refused(lambda: partner.get("/staff/voice/rates", scope="district"), 404, "not_found", "scope")
+
+
+def test_rates_without_a_scope_for_staff_who_have_none(voice_world):
+    """With no scope asked, the caller's widest is used; staff of an organisation that works at no
+    center have none: 404 naming the scope."""
+    lonely = f.staff_with_role(StaffRole.Role.PARTNER_STAFF, organization=f.OrganizationFactory())
+    client = staff_api(lonely)
+    refused(lambda: client.get("/staff/voice/rates"), 404, "not_found", "scope")
+    refused(lambda: client.get("/staff/voice/rates", scope="  "), 404, "not_found", "scope")
 
 
 # --- deadline rules -------------------------------------------------------------------------------------
@@ -1038,30 +1160,18 @@ def test_malformed_json(voice_world, targets, method, template, who):
         refused(lambda r=raw: client.send(method, path, raw=r), 400, "invalid_json")
 
 
-ALL_OPTIONAL = "bug: a JSON body that is not an object (42, null, []) passes as {} where every field has a "
-ALL_OPTIONAL += (
-    "default (django-ninja): assign hands the request back to the center, publish answers summary_required"
-)
-
-
 @pytest.mark.parametrize(
-    ("method", "template", "who"),
-    [
-        pytest.param(
-            *row,
-            id=f"{row[0]} {row[1]}",
-            marks=[pytest.mark.xfail(strict=True, reason=ALL_OPTIONAL)]
-            if row[1].endswith(("assign", "publish"))
-            else [],
-        )
-        for row in JSON_POSTS
-    ],
+    ("method", "template", "who"), JSON_POSTS, ids=[f"{m} {t}" for m, t, _ in JSON_POSTS]
 )
 def test_a_body_that_is_not_an_object(voice_world, targets, method, template, who):
+    """Every body is a JSON object: anything else is invalid_json, even where every field has a
+    default (assign would otherwise hand the request back to the center, publish would answer
+    summary_required)."""
     client = _client(voice_world, who)
     path = template.format(**targets)
-    for raw in (b"[]", b"null", b'"text"', b"42"):
-        refused(lambda r=raw: client.send(method, path, raw=r), 400, "invalid_input")
+    for raw in (b"[]", b"null", b'"text"', b"42", b"true", b" \n [1, 2]", b'[{"approve": true}]'):
+        body = refused(lambda r=raw: client.send(method, path, raw=r), 400, "invalid_json", None)
+        assert body["message"]
 
 
 GARBAGE_IDS = ("0", "-1", "abc", str(HUGE_ID), "1.5", "%20", "JY%2F..%2F1")
@@ -1099,6 +1209,7 @@ def test_no_voice_operation_answers_500(voice_world, targets, api, who):
         "tracking_no": made.tracking_no,
     }
     calls = 0
+    forms: set[str] = set()
     for template, operations in schema["paths"].items():
         for method, spec in operations.items():
             if not set(spec.get("tags", ())) & {"voice", "staff: voice"}:
@@ -1111,26 +1222,92 @@ def test_no_voice_operation_answers_500(voice_world, targets, api, who):
                     ]
                 else:
                     answers = [client.send(method.upper(), path, body) for body in GARBAGE_BODIES]
-                    answers.append(multipart(client, path, {"kind": "x", "photo": "notafile", "photos": "x"}))
+                    if _takes_a_form(spec):  # a form sent to a JSON operation: see below
+                        forms.add(template.removeprefix("/api/v1"))
+                        answers.append(
+                            multipart(client, path, {"kind": "x", "photo": "notafile", "photos": "x"})
+                        )
                 for response in answers:
                     calls += 1
                     assert response.status_code < 500, (method, path, response.content[:300])
                     if response.status_code >= 400:
                         assert set(response.json()) == {"code", "message", "field"}, (method, path)
     assert calls > 500
+    assert forms == {"/suggestions", "/staff/voice/suggestions/{suggestion_id}/photos"}
 
 
-@pytest.mark.xfail(
-    PG,
-    strict=True,
-    reason="bug: a NUL in a path parameter reaches PostgreSQL (500); RequestHygieneMiddleware checks the "
-    "query string and JSON bodies, not the path",
+def _takes_a_form(spec: dict) -> bool:
+    return "multipart/form-data" in spec.get("requestBody", {}).get("content", {})
+
+
+def _json_operations(api) -> list[tuple[str, str]]:
+    schema = api.get("/openapi.json").json()
+    found = [
+        (method.upper(), template.removeprefix("/api/v1"))
+        for template, operations in schema["paths"].items()
+        for method, spec in operations.items()
+        if set(spec.get("tags", ())) & {"voice", "staff: voice"}
+        and "application/json" in spec.get("requestBody", {}).get("content", {})
+    ]
+    names = {
+        "survey": "{survey_id}",
+        "draft": "{survey_id}",
+        "done": "{suggestion_id}",
+        "open": "{suggestion_id}",
+        "extension": "{extension_id}",
+    }
+    assert sorted(found) == sorted((m, t.format(**names)) for m, t, _ in JSON_POSTS)  # all of them
+    return found
+
+
+def test_a_form_sent_to_a_json_operation(voice_world, targets, api):
+    """A multipart form posted where JSON is expected is a client error (4xx, JSON), never a 500,
+    and changes nothing."""
+    desk = desk_of(voice_world)
+    real = {
+        "survey_id": targets["draft"],
+        "suggestion_id": targets["open"],
+        "extension_id": targets["extension"],
+    }
+    for method, template in _json_operations(api):
+        path = template.format(**real)
+        with unchanged():
+            response = desk.client.generic(
+                method,
+                "/api/v1" + path,
+                b'--x\r\nContent-Disposition: form-data; name="reply"\r\n\r\nok\r\n--x--\r\n',
+                content_type="multipart/form-data; boundary=x",
+                headers={"Authorization": f"Bearer {desk.token}"},
+            )
+        assert 400 <= response.status_code < 500, (method, path, response.content[:300])
+        assert set(response.json()) == {"code", "message", "field"}, (method, path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/suggestions/JY%00X",
+        "/suggestions/%00",
+        "/surveys/1%00",
+        "/staff/voice/suggestions/1%00/assign",
+        "/staff/voice/surveys/%00/publish",
+    ],
 )
-def test_a_nul_character_in_a_tracking_number(voice_world, api):
-    """PostgreSQL cannot compare with a NUL: a path holding one is not found, not a server error."""
-    me = me_of(voice_world)
-    refused(lambda: api.get("/suggestions/JY%00X"), 404, "suggestion_not_found")
-    refused(lambda: me.get("/suggestions/JY%00X"), 404, "suggestion_not_found")
+def test_a_nul_character_in_the_path(voice_world, path):
+    """PostgreSQL cannot compare with a NUL: a path holding one is refused (400, naming the path)
+    before any lookup, for anyone, on SQLite and PostgreSQL alike."""
+    for client in (Api(), me_of(voice_world), desk_of(voice_world)):
+        if path.startswith("/staff"):
+            refused(lambda c=client: c.post(path, {"organization_id": None}), 400, "invalid_input", "path")
+        else:
+            refused(lambda c=client: c.get(path), 400, "invalid_input", "path")
+
+
+def test_a_nul_character_in_a_query(voice_world):
+    desk = desk_of(voice_world)
+    refused(lambda: desk.get("/staff/voice/suggestions", q="JY\x00"), 400, "invalid_input", "q")
+    refused(lambda: desk.get("/staff/voice/rates", scope="center:1\x00"), 400, "invalid_input", "scope")
+    refused(lambda: Api().get("/suggestions/board", center="1\x00"), 400, "invalid_input", "center")
 
 
 def test_nothing_was_half_written_by_refused_photos(voice_world):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -96,6 +97,11 @@ class RequestHygieneMiddleware:
             field = self._nul_field(request, is_api=is_api)
         except RequestDataTooBig:
             return self._too_big(request, is_api=is_api)
+        except MultiPartParserError:
+            if not is_api:
+                raise  # Django answers a page with its 400
+            message = str(_("The form data cannot be read."))
+            return JsonResponse({"code": "invalid_input", "message": message, "field": None}, status=400)
         if field is not None:
             return self._refuse_nul(request, field, is_api=is_api)
         if is_api and self._not_an_object(request):

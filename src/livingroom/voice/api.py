@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field as NinjaField
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from pydantic import AwareDatetime, StrictInt, StrictStr
@@ -1081,4 +1082,10 @@ def voice_rates(request: HttpRequest, params: Query[RatesQuery]) -> RatesOut:
         raise NotFound(field="scope")
     first, last = parse_period(params.start, params.end, today=timezone.localdate())
     numbers = selectors.rates(staff, target, first, last)
-    return RatesOut(scope=scope, name=target.name, start=first, end=last, **numbers.as_dict())
+    return RatesOut(
+        scope=scope,
+        name=target.name or str(_("The whole district")),
+        start=first,
+        end=last,
+        **numbers.as_dict(),
+    )
