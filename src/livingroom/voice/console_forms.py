@@ -241,7 +241,7 @@ class ResolveForm(forms.Form):
         label=_("What was carried out"),
         max_length=300,
         required=False,
-        help_text=_("For the public board: \u201cyou said, we did\u201d."),
+        help_text=_("For the public board: “you said, we did”."),
     )
 
 

@@ -22,7 +22,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
 from livingroom.core.errors import DomainError, InvalidInput, PermissionDenied
 from livingroom.core.excel import xlsx_response
@@ -145,7 +145,7 @@ def export(request: HttpRequest) -> HttpResponse:
         raise InvalidInput()
     return xlsx_response(
         "requests.xlsx",
-        _("Requests"),
+        pgettext("residents' voice", "Requests"),
         [
             _("Tracking number"),
             _("Type"),
@@ -745,7 +745,7 @@ RATE_DEFINITIONS: list[tuple[str, Any, Any]] = [
     (
         "satisfaction_rate",
         gettext_lazy("Satisfaction rate"),
-        gettext_lazy("Rated \u201cvery satisfied\u201d or \u201csatisfied\u201d ÷ requests rated."),
+        gettext_lazy("Rated “very satisfied” or “satisfied” ÷ requests rated."),
     ),
     (
         "on_time_rate",
