@@ -695,7 +695,7 @@ def test_the_rates_default_to_the_callers_widest_scope(voice_world, place, roles
     s1, s2 = place["streets"]
     centers = place["centers"]
     expected = [
-        (roles["district"], "district", "", 1),
+        (roles["district"], "district", "全区", 1),
         (roles["street"], f"street:{s1.pk}", s1.name, 1),
         (roles["community"], f"center:{center.pk}", center.name, 1),  # 固戍 alone is not all of 西乡
         (roles["other_community"], f"street:{s2.pk}", s2.name, 0),  # 宝民 is all of 新安
