@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from livingroom.people.scopes import staff_scope
 from livingroom.places import services as places_services
 from livingroom.places.models import CalendarDay
 from livingroom.places.workdays import MAX_WORKING_DAYS, WorkCalendar, calendar, is_working_day
@@ -175,9 +176,11 @@ def test_deadline_across_a_holiday_and_a_make_up_day():
 def test_the_calendar_reads_the_days_kept_by_the_district(roles):
     actor = roles["district"]
     places_services.calendar_day_set(
-        day=MON, kind=CalendarDay.Kind.HOLIDAY, name="  测试  假日 ", actor=actor
+        scope=staff_scope(actor), day=MON, kind=CalendarDay.Kind.HOLIDAY, name="  测试  假日 ", actor=actor
     )
-    places_services.calendar_day_set(day=dt.date(2026, 11, 28), kind=CalendarDay.Kind.WORKDAY, actor=actor)
+    places_services.calendar_day_set(
+        scope=staff_scope(actor), day=dt.date(2026, 11, 28), kind=CalendarDay.Kind.WORKDAY, actor=actor
+    )
     assert CalendarDay.objects.get(date=MON).name == "测试 假日"
 
     cal = calendar()
@@ -190,11 +193,13 @@ def test_the_calendar_reads_the_days_kept_by_the_district(roles):
     assert is_working_day(SAT) is False
 
     # A day turned back into a working day, then removed: the plain week again.
-    places_services.calendar_day_set(day=MON, kind=CalendarDay.Kind.WORKDAY, actor=actor)
+    places_services.calendar_day_set(
+        scope=staff_scope(actor), day=MON, kind=CalendarDay.Kind.WORKDAY, actor=actor
+    )
     assert CalendarDay.objects.filter(date=MON).count() == 1
     assert calendar().deadline(dt.datetime(2026, 11, 20, 20, 0, tzinfo=SH), 1) == end_of(MON)
-    assert places_services.calendar_day_remove(day=MON, actor=actor) is True
-    assert places_services.calendar_day_remove(day=MON, actor=actor) is False
+    assert places_services.calendar_day_remove(scope=staff_scope(actor), day=MON, actor=actor) is True
+    assert places_services.calendar_day_remove(scope=staff_scope(actor), day=MON, actor=actor) is False
     assert calendar().deadline(dt.datetime(2026, 11, 20, 20, 0, tzinfo=SH), 1) == end_of(MON)
 
 
@@ -203,5 +208,20 @@ def test_an_unknown_calendar_kind_is_refused_and_writes_nothing(roles):
     from livingroom.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
-        places_services.calendar_day_set(day=MON, kind="festival", actor=roles["district"])
+        places_services.calendar_day_set(
+            scope=staff_scope(roles["district"]), day=MON, kind="festival", actor=roles["district"]
+        )
+    assert CalendarDay.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_only_district_officials_keep_the_calendar(roles):
+    from livingroom.core.errors import PermissionDenied
+
+    for who in ("street", "community", "center", "partner"):
+        actor = roles[who]
+        with pytest.raises(PermissionDenied):
+            places_services.calendar_day_set(scope=staff_scope(actor), day=MON, kind="holiday", actor=actor)
+        with pytest.raises(PermissionDenied):
+            places_services.calendar_day_remove(scope=staff_scope(actor), day=MON, actor=actor)
     assert CalendarDay.objects.count() == 0

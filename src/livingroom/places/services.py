@@ -9,9 +9,11 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from livingroom.core.audit import audit_log
-from livingroom.core.errors import InvalidInput
+from livingroom.core.errors import InvalidInput, PermissionDenied
+from livingroom.core.scopes import StaffScope
 from livingroom.places import errors
 from livingroom.places.models import CalendarDay, Center, Device, Facility, OpeningHours, Space
 
@@ -150,9 +152,16 @@ def device_touch(*, device: Device) -> None:
         Device.objects.filter(pk=device.pk).update(last_seen_at=now)
 
 
-def calendar_day_set(*, day: dt.date, kind: str, name: str = "", actor: Any = None) -> CalendarDay:
-    """Marks a public holiday or a make-up working day (调休) in the district's calendar.
-    Callers check that the actor is a district official; this only keeps the data right."""
+def _calendar_keeper(scope: StaffScope) -> None:
+    if not scope.district:
+        raise PermissionDenied(_("The working-day calendar is kept by district officials."))
+
+
+def calendar_day_set(
+    *, scope: StaffScope, day: dt.date, kind: str, name: str = "", actor: Any = None
+) -> CalendarDay:
+    """Marks a public holiday or a make-up working day (调休) in the district's calendar."""
+    _calendar_keeper(scope)
     if kind not in CalendarDay.Kind.values:
         raise InvalidInput(field="kind")
     with transaction.atomic(durable=True):
@@ -165,7 +174,8 @@ def calendar_day_set(*, day: dt.date, kind: str, name: str = "", actor: Any = No
     return entry
 
 
-def calendar_day_remove(*, day: dt.date, actor: Any = None) -> bool:
+def calendar_day_remove(*, scope: StaffScope, day: dt.date, actor: Any = None) -> bool:
+    _calendar_keeper(scope)
     with transaction.atomic(durable=True):
         deleted, _rows = CalendarDay.objects.filter(date=day).delete()
         if deleted:

@@ -66,6 +66,7 @@ from livingroom.voice.models import (
     Suggestion,
     SuggestionEvent,
     Survey,
+    is_supervisor,
 )
 
 LIST_LIMIT = 200
@@ -432,7 +433,7 @@ def extensions(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "e": e,
-            "can_decide": services.is_supervisor(scope, e.suggestion.center.community_id),
+            "can_decide": is_supervisor(scope, e.suggestion.center.community_id),
             "failed": failed == e.pk,
         }
         for e in selectors.pending_extensions(scope)[:LIST_LIMIT]
@@ -974,7 +975,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 if day_form.is_valid():
                     d = day_form.cleaned_data
                     places_services.calendar_day_set(
-                        day=d["day"], kind=d["kind"], name=d.get("name") or "", actor=staff
+                        scope=scope, day=d["day"], kind=d["kind"], name=d.get("name") or "", actor=staff
                     )
                     messages.success(
                         request, _("%(day)s is in the calendar.") % {"day": format_date(d["day"])}
@@ -987,7 +988,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 if not remove_form.is_valid():
                     raise InvalidInput(field="day")
                 day = remove_form.cleaned_data["day"]
-                if places_services.calendar_day_remove(day=day, actor=staff):
+                if places_services.calendar_day_remove(scope=scope, day=day, actor=staff):
                     messages.success(
                         request,
                         _("%(day)s is an ordinary day again (working on weekdays).")

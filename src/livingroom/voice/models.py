@@ -32,7 +32,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from livingroom.people.models import EligibilityVerification, Resident
+from livingroom.core.scopes import StaffScope
+from livingroom.people.models import EligibilityVerification, Resident, StaffRole
 from livingroom.places.models import Center, Community, Organization, Space, Street
 
 MAX_QUESTIONS = 60
@@ -44,6 +45,13 @@ MAX_PHOTOS = 4
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 SATISFIED = (5, 4)  # very satisfied, satisfied
 FOLLOW_UP = (2, 1)  # dissatisfied, very dissatisfied: a follow-up within 15 working days
+
+
+def is_supervisor(scope: StaffScope, community_id: int) -> bool:
+    """Extensions are decided by the district, or by the sub-district over its communities."""
+    if scope.district:
+        return True
+    return StaffRole.Role.STREET_OFFICIAL in scope.roles and scope.covers_community(community_id)
 
 
 class Audience(models.TextChoices):
@@ -146,6 +154,10 @@ class Survey(models.Model):
             .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
             .exists()
         )
+
+    def accepts_answers(self, now: dt.datetime) -> bool:
+        """Published and not past its closing time (the clock closes it soon after)."""
+        return self.status == self.Status.PUBLISHED and (self.closes_at is None or self.closes_at > now)
 
     @property
     def open_to_visitors(self) -> bool:

@@ -52,6 +52,7 @@ from livingroom.voice.models import (
     Suggestion,
     SuggestionEvent,
     Survey,
+    is_supervisor,
 )
 from livingroom.voice.photos import clean_photo
 
@@ -308,12 +309,6 @@ def survey_close(*, staff: User, scope: StaffScope, survey_id: int, now: dt.date
     return survey
 
 
-def survey_open_problem(survey: Survey, now: dt.datetime) -> errors.VoiceError | None:
-    if survey.status != Survey.Status.PUBLISHED or (survey.closes_at is not None and survey.closes_at <= now):
-        return errors.SurveyClosed()
-    return None
-
-
 def visitor_hash(survey_id: int, token: str) -> str:
     """A keyed hash of a visitor's random browser token: one answer per browser, no identity."""
     key = settings.SECRET_KEY.encode()
@@ -409,9 +404,8 @@ def response_submit(
     survey = Survey.objects.select_related("community", "street").filter(pk=survey_id).first()
     if survey is None or survey.status == Survey.Status.DRAFT:
         raise errors.SurveyNotFound()
-    problem = survey_open_problem(survey, now)
-    if problem is not None:
-        raise problem
+    if not survey.accepts_answers(now):
+        raise errors.SurveyClosed()
     signed_in = user is not None and user.is_authenticated
     resident = _resident_of(user) if signed_in else None
     if not signed_in:
@@ -992,13 +986,6 @@ def extension_request(
         )
         audit_log("voice.extension.requested", actor=staff, obj=suggestion, data={"days": days})
     return extension
-
-
-def is_supervisor(scope: StaffScope, community_id: int) -> bool:
-    """Extensions are decided by the district, or by the sub-district over its communities."""
-    if scope.district:
-        return True
-    return StaffRole.Role.STREET_OFFICIAL in scope.roles and scope.covers_community(community_id)
 
 
 def extension_decide(

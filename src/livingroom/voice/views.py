@@ -136,7 +136,7 @@ def survey(request: HttpRequest, survey_id: int) -> HttpResponse:
         "survey": found,
         "form": form,
         "answered": answered,
-        "closed": services.survey_open_problem(found, timezone.now()) is not None,
+        "closed": not found.accepts_answers(timezone.now()),
         "visitor": user is None,
         "questions": len(form.questions),
     }
