@@ -58,6 +58,7 @@ from livingroom.voice.services import QuestionDraft, SuggestionDraft, SurveyDraf
 from tests import factories as f
 from tests.conftest import Api, resident_api, staff_api
 from tests.invariants import snapshot
+from tests.openapi import assert_table_covers, tagged
 from tests.voice.conftest import jpeg_bytes, standard_questions
 
 STAFF = (
@@ -920,24 +921,7 @@ def test_voice_api_permissions(px, role, op):
 
 @pytest.mark.django_db
 def test_the_table_covers_every_voice_operation(api):
-    schema = api.get("/openapi.json").json()
-    ours = {
-        (method.upper(), path.removeprefix("/api/v1"))
-        for path, operations in schema["paths"].items()
-        for method, spec in operations.items()
-        if set(spec.get("tags", ())) & TAGS
-    }
-    in_table = {(op.method, op.template) for op in OPS}
-    assert ours, "no voice operations found: the schema walk is broken"
-    assert ours - in_table == set(), "operations without a permission row"
-    assert in_table - ours == set(), "rows for operations that no longer exist"
-    tags = {
-        tag
-        for operations in schema["paths"].values()
-        for spec in operations.values()
-        for tag in spec.get("tags", ())
-    }
-    assert tags >= TAGS, TAGS - tags
+    assert_table_covers(api, tagged(*TAGS), [(op.method, op.template) for op in OPS], "voice")
 
 
 # --- beyond the table ----------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ from tests import factories as f
 from tests.booking.conftest import DeviceApi
 from tests.conftest import Api, resident_api, staff_api
 from tests.invariants import snapshot
+from tests.openapi import assert_table_covers, tagged
 from tests.volunteering.conftest import at, pass_of
 
 STAFF = ("district", "street", "community", "other_community", "center", "partner")
@@ -1271,24 +1272,9 @@ def test_volunteering_and_points_api_permissions(vx, role, op):
 
 @pytest.mark.django_db
 def test_the_table_covers_every_volunteering_and_points_operation(api):
-    schema = api.get("/openapi.json").json()
-    ours = {
-        (method.upper(), path.removeprefix("/api/v1"))
-        for path, operations in schema["paths"].items()
-        for method, spec in operations.items()
-        if set(spec.get("tags", ())) & TAGS
-    }
-    in_table = {(op.method, op.template) for op in OPS}
-    assert ours, "no volunteering or points operations found: the schema walk is broken"
-    assert ours - in_table == set(), "operations without a permission row"
-    assert in_table - ours == set(), "rows for operations that no longer exist"
-    tags = {
-        tag
-        for operations in schema["paths"].values()
-        for spec in operations.values()
-        for tag in spec.get("tags", ())
-    }
-    assert tags >= TAGS, TAGS - tags
+    assert_table_covers(
+        api, tagged(*TAGS), [(op.method, op.template) for op in OPS], "volunteering or points"
+    )
 
 
 # --- beyond the table ----------------------------------------------------------------------------------
