@@ -67,6 +67,31 @@ class SuggestionText(InvalidInput, VoiceError):
     default_message = _("Please describe your request in 5 to %(limit)s characters.")
 
 
+class SuggestionKindInvalid(InvalidInput, VoiceError):
+    code = "suggestion_kind_invalid"
+    default_message = _("Please choose the type of request.")
+
+
+class SuggestionCategoryInvalid(InvalidInput, VoiceError):
+    code = "suggestion_category_invalid"
+    default_message = _("Please choose a category.")
+
+
+class ChannelInvalid(InvalidInput, VoiceError):
+    code = "channel_invalid"
+    default_message = _("Staff record requests from the desk or the phone here.")
+
+
+class RatingInvalid(InvalidInput, VoiceError):
+    code = "rating_invalid"
+    default_message = _("A rating is 1 (very dissatisfied) to 5 (very satisfied).")
+
+
+class SummaryRequired(InvalidInput, VoiceError):
+    code = "summary_required"
+    default_message = _("Write a public summary (5 to 300 characters) without personal details.")
+
+
 class CenterNotFound(NotFound, VoiceError):
     code = "center_not_found"
     default_message = _("No such center.")
@@ -81,6 +106,11 @@ class PhotoTooLarge(InvalidInput, VoiceError):
     code = "photo_too_large"
     status = 413
     default_message = _("A photo may be at most %(limit)s MB.")
+
+
+class PhotoKindInvalid(InvalidInput, VoiceError):
+    code = "photo_kind_invalid"
+    default_message = _("Staff photos are marked before or after.")
 
 
 class PhotoInvalid(InvalidInput, VoiceError):
@@ -141,6 +171,11 @@ class ExtensionInvalid(InvalidInput, VoiceError):
 class NotSupervisor(PermissionDenied, VoiceError):
     code = "not_supervisor"
     default_message = _("Extensions are decided by sub-district or district officials.")
+
+
+class RulesForbidden(PermissionDenied, VoiceError):
+    code = "forbidden"
+    default_message = _("Deadlines are set by district officials.")
 
 
 class EngagementInvalid(InvalidInput, VoiceError):

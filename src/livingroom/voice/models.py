@@ -54,6 +54,38 @@ def is_supervisor(scope: StaffScope, community_id: int) -> bool:
     return StaffRole.Role.STREET_OFFICIAL in scope.roles and scope.covers_community(community_id)
 
 
+def streets_covered(scope: StaffScope) -> set[int]:
+    """The sub-districts all of whose communities the staff member covers (every one for the
+    district): the only sub-districts they may survey or compare."""
+    communities: dict[int, set[int]] = {}
+    for community_id, street_id in Community.objects.values_list("id", "street_id"):
+        communities.setdefault(street_id, set()).add(community_id)
+    return {
+        street_id for street_id, ids in communities.items() if scope.district or ids <= scope.community_ids
+    }
+
+
+def surveys_visible_to(scope: StaffScope) -> models.QuerySet[Survey]:
+    """The surveys a member of staff sees and manages: their communities' and sub-districts'."""
+    if scope.district:
+        return Survey.objects.all()
+    return Survey.objects.filter(
+        Q(area=Survey.Area.COMMUNITY, community_id__in=scope.community_ids)
+        | Q(area=Survey.Area.STREET, street_id__in=streets_covered(scope))
+    )
+
+
+def suggestions_visible_to(scope: StaffScope) -> models.QuerySet[Suggestion]:
+    """The requests a member of staff sees and acts on: their communities' centers', and for
+    partner staff those their organisation owns at the centers it works in."""
+    return scope.filter(
+        Suggestion.objects.all(),
+        community="center__community",
+        center="center",
+        organization="owner_organization",
+    )
+
+
 class Audience(models.TextChoices):
     EVERYONE = "everyone", _("Everyone")
     RIDERS = "riders", _("Delivery riders and couriers")

@@ -38,6 +38,9 @@ from livingroom.voice.models import (
     Suggestion,
     SuggestionEvent,
     Survey,
+    streets_covered,
+    suggestions_visible_to,
+    surveys_visible_to,
 )
 
 MAX_PERIOD_DAYS = 731
@@ -82,23 +85,7 @@ def has_answered(survey: Survey, user: User | None) -> bool:
 
 
 def surveys_for_staff(scope: StaffScope) -> QuerySet[Survey]:
-    qs = Survey.objects.select_related("community", "street", "created_by")
-    if scope.district:
-        return qs
-    streets = [
-        street_id for street_id, ids in _street_communities().items() if ids and ids <= scope.community_ids
-    ]
-    return qs.filter(
-        Q(area=Survey.Area.COMMUNITY, community_id__in=scope.community_ids)
-        | Q(area=Survey.Area.STREET, street_id__in=streets)
-    )
-
-
-def _street_communities() -> dict[int, set[int]]:
-    result: dict[int, set[int]] = defaultdict(set)
-    for community_id, street_id in Community.objects.values_list("id", "street_id"):
-        result[street_id].add(community_id)
-    return result
+    return surveys_visible_to(scope).select_related("community", "street", "created_by")
 
 
 def survey_for_staff(scope: StaffScope, survey_id: int) -> Survey | None:
@@ -268,12 +255,7 @@ def centers_with_board() -> QuerySet[Center]:
 
 
 def staff_suggestions(scope: StaffScope) -> QuerySet[Suggestion]:
-    return scope.filter(
-        Suggestion.objects.select_related("center", "owner_organization", "engagement"),
-        community="center__community",
-        center="center",
-        organization="owner_organization",
-    )
+    return suggestions_visible_to(scope).select_related("center", "owner_organization", "engagement")
 
 
 def staff_suggestions_filtered(
@@ -451,8 +433,7 @@ def rate_scope(scope: StaffScope, spec: str) -> RateScope | None:
     pk = int(raw)
     if kind == "street":
         street = Street.objects.filter(pk=pk).first()
-        ids = set(Community.objects.filter(street_id=pk).values_list("id", flat=True))
-        if street is None or not (scope.district or (ids and ids <= scope.community_ids)):
+        if street is None or pk not in streets_covered(scope):
             return None
         return RateScope("street", pk, street.name)
     if kind == "community":
@@ -556,10 +537,8 @@ def rate_scopes_for(scope: StaffScope) -> list[RateScope]:
     choices: list[RateScope] = []
     if scope.district:
         choices.append(RateScope("district", 0, ""))
-    for street in Street.objects.order_by("code"):
-        ids = set(Community.objects.filter(street=street).values_list("id", flat=True))
-        if scope.district or (ids and ids <= scope.community_ids):
-            choices.append(RateScope("street", street.pk, street.name))
+    for street in Street.objects.filter(pk__in=streets_covered(scope)).order_by("code"):
+        choices.append(RateScope("street", street.pk, street.name))
     for center in staff_centers(scope).order_by("name"):
         choices.append(RateScope("center", center.pk, center.name))
     return choices

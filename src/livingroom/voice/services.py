@@ -53,6 +53,9 @@ from livingroom.voice.models import (
     SuggestionEvent,
     Survey,
     is_supervisor,
+    streets_covered,
+    suggestions_visible_to,
+    surveys_visible_to,
 )
 from livingroom.voice.photos import clean_photo
 
@@ -129,8 +132,7 @@ def _check_area(scope: StaffScope, draft: SurveyDraft) -> tuple[Community | None
         street = Street.objects.filter(pk=draft.street_id).first() if draft.street_id else None
         if street is None:
             raise NotFound(field="street")
-        community_ids = set(Community.objects.filter(street=street).values_list("id", flat=True))
-        if not scope.district and not (community_ids and community_ids <= scope.community_ids):
+        if street.pk not in streets_covered(scope):
             raise NotFound(field="street")
         return None, street
     if draft.area == Survey.Area.DISTRICT:
@@ -236,24 +238,13 @@ def survey_create(
 
 
 def _staff_survey(scope: StaffScope, survey_id: int, *, lock: bool = False) -> Survey:
-    qs = Survey.objects.all()
+    qs = surveys_visible_to(scope)
     if lock:
         qs = qs.select_for_update()
     survey = qs.filter(pk=survey_id).first()
-    if survey is None or not _survey_visible(scope, survey):
+    if survey is None:
         raise errors.SurveyNotFound()
     return survey
-
-
-def _survey_visible(scope: StaffScope, survey: Survey) -> bool:
-    if scope.district:
-        return True
-    if survey.area == Survey.Area.COMMUNITY:
-        return scope.covers_community(survey.community_id)
-    if survey.area == Survey.Area.STREET:
-        ids = set(Community.objects.filter(street_id=survey.street_id or 0).values_list("id", flat=True))
-        return bool(ids) and ids <= scope.community_ids
-    return False
 
 
 def survey_update(
@@ -483,19 +474,9 @@ def _event(
 
 def _check_kind_category(kind: str, category: str) -> None:
     if kind not in Suggestion.Kind.values:
-        raise errors.SuggestionText(
-            limit=MAX_SUGGESTION_TEXT,
-            code="suggestion_kind_invalid",
-            field="kind",
-            message=_("Please choose the type of request."),
-        )
+        raise errors.SuggestionKindInvalid(field="kind")
     if category not in Suggestion.Category.values:
-        raise errors.SuggestionText(
-            limit=MAX_SUGGESTION_TEXT,
-            code="suggestion_category_invalid",
-            field="category",
-            message=_("Please choose a category."),
-        )
+        raise errors.SuggestionCategoryInvalid(field="category")
 
 
 def _clean_text(text: str) -> str:
@@ -573,8 +554,8 @@ def _create_suggestion(
             break
         except IntegrityError:
             continue
-    else:  # pragma: no cover - 32^5 numbers a day
-        raise errors.WrongState(state="-")
+    else:  # pragma: no cover - 32^5 numbers a day: five draws taken in a row cannot happen
+        raise RuntimeError("no free tracking number after five draws")
     Photo.objects.bulk_create(
         Photo(
             suggestion=suggestion,
@@ -666,12 +647,7 @@ def suggestion_record(
     now = now or timezone.now()
     _check_kind_category(draft.kind, draft.category)
     if channel not in (Suggestion.Channel.DESK, Suggestion.Channel.PHONE):
-        raise errors.SuggestionText(
-            limit=MAX_SUGGESTION_TEXT,
-            code="channel_invalid",
-            field="channel",
-            message=_("Staff record requests from the desk or the phone here."),
-        )
+        raise errors.ChannelInvalid(field="channel")
     center = _staff_center(scope, draft.center_id)
     resident = None
     if resident_id is not None:
@@ -697,17 +673,10 @@ def suggestion_record(
     return suggestion
 
 
-def _visible(scope: StaffScope) -> Any:
-    return scope.filter(
-        Suggestion.objects.all(),
-        community="center__community",
-        center="center",
-        organization="owner_organization",
-    )
-
-
 def _staff_suggestion(scope: StaffScope, suggestion_id: int, *, lock: bool = False) -> Suggestion:
-    qs = _visible(scope).select_related("center", "center__community", "owner_organization", "resident__user")
+    qs = suggestions_visible_to(scope).select_related(
+        "center", "center__community", "owner_organization", "resident__user"
+    )
     if lock:
         qs = qs.select_for_update(of=("self",))
     suggestion = qs.filter(pk=suggestion_id).first()
@@ -878,12 +847,7 @@ def suggestion_rate(
     it; one of the two lowest opens a follow-up due within 15 working days (once)."""
     now = now or timezone.now()
     if isinstance(rating, bool) or rating not in Suggestion.Rating.values:
-        raise errors.SuggestionText(
-            limit=0,
-            code="rating_invalid",
-            field="rating",
-            message=_("A rating is 1 (very dissatisfied) to 5 (very satisfied)."),
-        )
+        raise errors.RatingInvalid(field="rating")
     with transaction.atomic(durable=True):
         suggestion = _own_suggestion(user, suggestion_id)
         if suggestion.status == Suggestion.Status.CLOSED and suggestion.rating is not None:
@@ -1002,7 +966,7 @@ def extension_decide(
         extension = (
             Extension.objects.select_for_update(of=("self",))
             .select_related("suggestion", "suggestion__center", "requested_by")
-            .filter(pk=extension_id, suggestion__in=_visible(scope))
+            .filter(pk=extension_id, suggestion__in=suggestions_visible_to(scope))
             .first()
         )
         if extension is None:
@@ -1070,12 +1034,7 @@ def suggestion_publish(
     now = now or timezone.now()
     clean_summary = mask_text(_text(summary, 300))
     if public and len(clean_summary) < MIN_SUGGESTION_TEXT:
-        raise errors.SuggestionText(
-            limit=300,
-            code="summary_required",
-            field="summary",
-            message=_("Write a public summary (5 to 300 characters) without personal details."),
-        )
+        raise errors.SummaryRequired(field="summary")
     with transaction.atomic(durable=True):
         suggestion = _staff_suggestion(scope, suggestion_id, lock=True)
         suggestion.is_public = public
@@ -1103,9 +1062,7 @@ def photo_add(
     """Staff add a before or after photo (for the board's "you said, we did")."""
     now = now or timezone.now()
     if kind not in (Photo.Kind.BEFORE, Photo.Kind.AFTER):
-        raise errors.PhotoType(
-            code="photo_kind_invalid", field="kind", message=_("Staff photos are marked before or after.")
-        )
+        raise errors.PhotoKindInvalid(field="kind")
     photo = clean_photo(data)
     with transaction.atomic(durable=True):
         suggestion = _staff_suggestion(scope, suggestion_id, lock=True)
@@ -1210,7 +1167,7 @@ def deadline_rule_set(
 ) -> DeadlineRule:
     """District officials set the deadlines (working days) per type and, optionally, category."""
     if not scope.district:
-        raise errors.NotSupervisor(code="forbidden", message=_("Deadlines are set by district officials."))
+        raise errors.RulesForbidden()
     if kind not in Suggestion.Kind.values or (category and category not in Suggestion.Category.values):
         raise errors.RulesInvalid(field="kind")
     if not (1 <= respond_days <= 60 and respond_days <= resolve_days <= 120):
@@ -1232,7 +1189,7 @@ def deadline_rule_set(
 
 def deadline_rule_delete(*, staff: User, scope: StaffScope, rule_id: int) -> None:
     if not scope.district:
-        raise errors.NotSupervisor(code="forbidden", message=_("Deadlines are set by district officials."))
+        raise errors.RulesForbidden()
     with transaction.atomic(durable=True):
         rule = DeadlineRule.objects.filter(pk=rule_id).first()
         if rule is None:

@@ -428,9 +428,6 @@ def _gushu_story(now: dt.datetime) -> None:
     staff = User.objects.get(username="gushu")
     scope = staff_scope(staff)
     assert scope is not None
-    street = User.objects.get(username="xixiang")
-    street_scope = staff_scope(street)
-    assert street_scope is not None
     li = User.objects.get_by_phone("13800138000").resident
     neighbours = list(
         Resident.objects.filter(home_community=center.community).exclude(pk=li.pk).order_by("pk")[:6]
@@ -579,7 +576,6 @@ def _gushu_story(now: dt.datetime) -> None:
         raised=[services.RaisedPoint(kind="help", category="services", text="独居老人希望助餐可以送上门。")],
         now=at(today - dt.timedelta(days=9), 17),
     )
-    del street_scope
 
 
 def _background(rng: random.Random, now: dt.datetime) -> int:
@@ -597,7 +593,7 @@ def _background(rng: random.Random, now: dt.datetime) -> int:
         if not people:
             continue
         speed = [0.5, 1.0, 1.5, 2.5][index % 4]  # some centers answer fast, some slowly
-        for n in range(rng.randint(8, 14)):
+        for _n in range(rng.randint(8, 14)):
             kind, category, text = rng.choice(BACKGROUND_REQUESTS)
             received = now - dt.timedelta(days=rng.randint(5, 90), hours=rng.randint(0, 10))
             suggestion = _submit(rng.choice(people), center, kind, category, text, received)
@@ -623,7 +619,6 @@ def _background(rng: random.Random, now: dt.datetime) -> int:
                     rating=rating,
                 )
             count += 1
-            del n
     return count
 
 
