@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import importlib
 import json
 import os
 
@@ -10,6 +9,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
+from livingroom.core.dbtriggers import APPEND_ONLY_TABLES, create_triggers, drop_triggers
 from livingroom.people.models import ApiToken, StaffRole
 from livingroom.people.services import api_token_issue
 from tests import factories as f
@@ -73,17 +73,16 @@ class Api:
 @pytest.fixture
 def ledger_emptied_after(transactional_db):
     """After a transactional (live-server) test on SQLite, empties the append-only tables (points
-    entries, stock moves) with their triggers lifted for the moment: Django empties a SQLite
+    entries, stock moves, meal entries) with their triggers lifted for the moment: Django empties a SQLite
     database with DELETE, which the triggers refuse (PostgreSQL's TRUNCATE passes them)."""
     yield
     if connection.vendor != "sqlite":
         return
-    triggers = importlib.import_module("livingroom.points.migrations.0002_append_only_triggers")
     with connection.schema_editor() as editor:
-        triggers.drop(None, editor)
-        for table in triggers.TABLES:
+        drop_triggers(editor, APPEND_ONLY_TABLES)
+        for table in APPEND_ONLY_TABLES:
             editor.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table names
-        triggers.create(None, editor)
+        create_triggers(editor, APPEND_ONLY_TABLES)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from livingroom.booking import api as booking_api
 from livingroom.core.errors import DomainError
+from livingroom.meals import api as meals_api
 from livingroom.people import api as people_api
 from livingroom.people.auth import staff_auth, user_auth
 from livingroom.places import api as places_api
@@ -162,6 +163,10 @@ api.add_router("/", points_api.public_router)
 api.add_router("/", points_api.resident_router, auth=user_auth)
 api.add_router("/", points_api.device_router, auth=device_auth)
 api.add_router("/staff", points_api.staff_router, auth=staff_auth)
+api.add_router("/", meals_api.public_router)
+api.add_router("/", meals_api.resident_router, auth=user_auth)
+api.add_router("/", meals_api.device_router, auth=device_auth)
+api.add_router("/staff", meals_api.staff_router, auth=staff_auth)
 api.add_router("/", voice_api.public_router)  # before /suggestions/{tracking_no}: /suggestions/board
 api.add_router("/", voice_api.survey_router, auth=voice_api.optional_auth)
 api.add_router("/", voice_api.resident_router, auth=user_auth)

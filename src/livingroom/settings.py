@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "livingroom.booking",
     "livingroom.programs",
     "livingroom.points",
+    "livingroom.meals",
     "livingroom.volunteering",
     "livingroom.voice",
     "livingroom.web",

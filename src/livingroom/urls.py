@@ -20,9 +20,11 @@ urlpatterns = [
     path("", include("livingroom.volunteering.urls")),
     path("", include("livingroom.voice.urls")),
     path("", include("livingroom.points.urls")),
+    path("", include("livingroom.meals.urls")),
     path("console/bookings/", include("livingroom.booking.console_urls")),
     path("console/programs/", include("livingroom.programs.console_urls")),
     path("console/volunteering/", include("livingroom.volunteering.console_urls")),
     path("console/voice/", include("livingroom.voice.console_urls")),
     path("console/points/", include("livingroom.points.console_urls")),
+    path("console/meals/", include("livingroom.meals.console_urls")),
 ]

@@ -11,6 +11,22 @@ class AppendOnlyError(RuntimeError):
     pass
 
 
+class AppendOnly(models.Model):
+    """Rows that, once written, stay as they are (ledgers). A trigger refuses the same in the
+    database (``core.dbtriggers.append_only``)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError(f"{type(self).__name__} rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError(f"{type(self).__name__} rows are append-only")
+
+
 class AuditEvent(models.Model):
     """An append-only record of a write or of a view of unmasked personal data.
 

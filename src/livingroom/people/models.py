@@ -189,12 +189,15 @@ class EligibilityVerification(models.Model):
     platform = models.CharField(_("platform or issuer"), max_length=60, blank=True)
     credential_number = pii.EncryptedTextField(_("credential or certificate number"), blank=True)
     evidence_note = models.TextField(_("evidence note"), blank=True)
+    # A photo of the credential (JPEG, re-encoded without metadata), base64, encrypted at rest.
+    credential_photo = pii.EncryptedTextField(_("photo of the credential"), blank=True, editable=False)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     verified_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     verified_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     revoke_reason = models.CharField(max_length=200, blank=True)
+    expiry_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-verified_at"]

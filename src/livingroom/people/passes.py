@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import os
 import struct
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -56,3 +57,17 @@ def decode(token: str) -> PassClaims | None:
         return None
     resident_id, issued_at, nonce = _LAYOUT.unpack(body)
     return PassClaims(resident_id=resident_id, issued_at=issued_at, nonce=nonce.hex())
+
+
+def fresh_claims(token: str, *, shown_at: float | None = None) -> PassClaims:
+    """The claims of a genuine pass that was fresh when shown (``shown_at``, Unix seconds; now by
+    default), or the refusal: ``pass_invalid`` / ``pass_expired``."""
+    from livingroom.people import errors
+
+    claims = decode((token or "").strip())
+    if claims is None:
+        raise errors.PassInvalid(field="token")
+    age = (time.time() if shown_at is None else shown_at) - claims.issued_at
+    if age > settings.LIVINGROOM_PASS_TTL or age < -5:
+        raise errors.PassExpired(field="token")
+    return claims

@@ -12,9 +12,11 @@ from django.utils import timezone
 from livingroom.core.errors import InvalidInput, NotFound
 from livingroom.core.scopes import StaffScope
 from livingroom.core.validators import normalize_phone, search_text
+from livingroom.people import errors, passes
 from livingroom.people.models import (
     Dependant,
     EligibilityVerification,
+    PassUse,
     Resident,
     User,
     id_number_index,
@@ -105,3 +107,16 @@ def verifications_of(resident: Resident) -> QuerySet[EligibilityVerification]:
 
 def dependants_of(resident: Resident) -> QuerySet[Dependant]:
     return resident.dependants.filter(removed_at__isnull=True).order_by("birth_date", "id")
+
+
+def resident_by_pass(token: str, *, now: float | None = None) -> Resident:
+    """Who shows this pass, without using it up: a counter previews the eater's price first and
+    the serving that follows accepts the pass once (``services.resident_pass_verify``)."""
+    claims = passes.fresh_claims(token, shown_at=now)
+    if PassUse.objects.filter(nonce=claims.nonce).exists():
+        raise errors.PassReplayed(field="token")
+    found = Resident.objects.select_related("user", "home_community__street")
+    resident = found.filter(pk=claims.resident_id).first()
+    if resident is None or not resident.user.is_active:
+        raise errors.PassInvalid(field="token")
+    return resident

@@ -6,6 +6,7 @@ write an audit event. They raise ``DomainError`` subclasses with stable codes.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import re
@@ -27,7 +28,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 from pypinyin import Style, lazy_pinyin
 
-from livingroom.core import ratelimit
+from livingroom.core import images, ratelimit
 from livingroom.core.audit import audit_log
 from livingroom.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from livingroom.core.masking import mask_certificate, mask_phone
@@ -51,6 +52,7 @@ from livingroom.places.models import Center, Community, Device, Organization, St
 
 CONSENT_VERSION = "2026-11"
 CONSENT_PURPOSE = "resident services: bookings, courses, meals, volunteering, eligibility checks"
+MAX_CREDENTIAL_PHOTO = 5 * 1024 * 1024
 
 # --- SMS sign-in ------------------------------------------------------------------------------
 
@@ -428,8 +430,11 @@ def eligibility_verify(
     credential_number: str = "",
     evidence_note: str = "",
     valid_until: dt.date | None = None,
+    credential_photo: bytes | None = None,
 ) -> EligibilityVerification:
-    """Records a staff verification; replaces an earlier active one of the same kind."""
+    """Records a staff verification; replaces an earlier active one of the same kind.
+
+    A photo of the credential is re-encoded without metadata and kept encrypted."""
     if not scope.works_at(resident.home_community_id):
         raise PermissionDenied(_("Only staff of the resident's community may verify eligibility."))
     if kind not in EligibilityVerification.Kind.values:
@@ -459,6 +464,12 @@ def eligibility_verify(
         )
     if len(credential_number) > 60 or len(platform) > 60 or len(evidence_note) > 1000:
         raise InvalidInput(code="too_long")
+    photo = ""
+    if credential_photo:
+        cleaned = images.clean_image(
+            credential_photo, max_bytes=MAX_CREDENTIAL_PHOTO, field="credential_photo"
+        )
+        photo = base64.b64encode(cleaned.content).decode()
     now = timezone.now()
     with transaction.atomic(durable=True):
         Resident.objects.select_for_update().filter(pk=resident.pk).first()
@@ -472,6 +483,7 @@ def eligibility_verify(
             credential_number=credential_number,
             evidence_note=evidence_note.strip(),
             valid_until=valid_until,
+            credential_photo=photo,
             verified_by=actor,
             verified_at=now,
         )
@@ -484,6 +496,7 @@ def eligibility_verify(
                 "kind": kind,
                 "credential": mask_certificate(credential_number),
                 "valid_until": valid_until.isoformat() if valid_until else None,
+                "photo": bool(photo),
             },
         )
     return verification
@@ -535,12 +548,7 @@ def resident_pass_verify(
 
     ``shown_at`` (Unix seconds) is when a device that was offline saw the pass: freshness is
     judged then, not on upload (the caller bounds how far back that may be)."""
-    claims = passes.decode((token or "").strip())
-    if claims is None:
-        raise errors.PassInvalid(field="token")
-    age = (time.time() if shown_at is None else shown_at) - claims.issued_at
-    if age > settings.LIVINGROOM_PASS_TTL or age < -5:
-        raise errors.PassExpired(field="token")
+    claims = passes.fresh_claims(token, shown_at=shown_at)
     resident = Resident.objects.select_related("user", "home_community").filter(pk=claims.resident_id).first()
     if resident is None or not resident.user.is_active:
         raise errors.PassInvalid(field="token")

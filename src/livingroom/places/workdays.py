@@ -25,6 +25,15 @@ class WorkCalendar:
         source = CalendarDay.objects.all() if days is None else days
         self._kinds = {day.date: day.kind for day in source}
 
+    @classmethod
+    def for_days(cls, days: Iterable[dt.date]) -> WorkCalendar:
+        """A calendar that knows only ``days`` (one query): enough to ask about those days."""
+        return cls(CalendarDay.objects.filter(date__in=list(days)))
+
+    def is_holiday(self, day: dt.date) -> bool:
+        """A public holiday (not a plain weekend)."""
+        return self._kinds.get(day) == CalendarDay.Kind.HOLIDAY
+
     def is_working_day(self, day: dt.date) -> bool:
         kind = self._kinds.get(day)
         if kind == CalendarDay.Kind.HOLIDAY:

@@ -19,35 +19,19 @@ here. The database keeps the rules:
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from livingroom.core.models import AppendOnly
 from livingroom.people.models import Resident
 from livingroom.places.models import Center, Community, Device
 
 MAX_POINTS = 1_000_000  # a single movement above this is a typing error
 MAX_QUANTITY = 20
 MAX_STOCK = 100_000
-
-
-class AppendOnly(models.Model):
-    """Rows that, once written, stay as they are."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise ValueError(f"{type(self).__name__} rows are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise ValueError(f"{type(self).__name__} rows are append-only")
 
 
 class Account(models.Model):
