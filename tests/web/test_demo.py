@@ -23,7 +23,9 @@ def test_demo_district_loads(capsys):
         assert StaffRole.objects.filter(role=role).exists(), role
     assert User.objects.filter(is_superuser=True).count() == 1
     assert Device.objects.count() == 4
-    assert EligibilityVerification.objects.filter(kind="rider", revoked_at__isnull=True).count() == 1
+    riders = EligibilityVerification.objects.filter(kind="rider", revoked_at__isnull=True)
+    # 陈志强, and a few young residents of 福中福 verified for its canteen (web/demo/meals.py)
+    assert riders.count() >= 2 and riders.filter(resident__user__phone_hash=phone_index("13800138001")).exists()
 
     rows = {c.community.name: c for c in selectors.centers_for_staff(StaffScope(user_id=0, district=True))}
     gushu = rows["固戍社区"]
@@ -118,6 +120,35 @@ def test_demo_district_loads(capsys):
     assert gushu_requests.filter(reopen_count=1, status="closed").count() == 1
     assert gushu_requests.filter(follow_up=True, status="in_progress").count() == 1
     assert Engagement.objects.count() == 2
+
+    # Meal assistance: three canteens; 陈志强 pays ¥10 / ¥15 at 福中福's (list ¥18 / ¥25) and has
+    # today's subsidised meal still to take; a month of meals with one refund; 黄桂英 (73, disabled)
+    # has ordered tomorrow's lunch at the lower of her two prices; the year's budgets are set.
+    from django.utils import timezone
+
+    from livingroom.meals.models import Budget, Canteen, Entry, Meal
+    from livingroom.meals.selectors import price_list
+
+    assert sorted(Canteen.objects.values_list("name", flat=True)) == [
+        "宝民长者饭堂",
+        "朗下长者饭堂",
+        "福中福社区饭堂",
+    ]
+    fuzhongfu = Canteen.objects.get(name="福中福社区饭堂")
+    assert fuzhongfu.operator.name == "（示例）福中福社区饭堂"
+    prices = price_list(chen.resident, fuzhongfu, timezone.localdate())
+    assert prices.subsidised_left == 1
+    lunch = {p.item.set_meal.name: (p.price.list_fen, p.price.eater_fen) for p in prices.menus[0][1]}
+    assert lunch["吃得饱套餐"] == (1800, 1000) and lunch["吃得好套餐"] == (2500, 1500)
+    served = Meal.objects.filter(status="served")
+    assert served.count() > 200 and served.filter(group="rider").exists()
+    assert Meal.objects.filter(status="refunded").count() == 1
+    assert Entry.objects.filter(kind="refund").exists()
+    huang = Meal.objects.get(resident__user__phone_hash=phone_index("13800138002"), status="ordered")
+    assert (huang.group, huang.eater_fen) == ("disabled", 900)
+    assert (
+        Budget.objects.filter(year=timezone.localdate().year).count() == 2 + 3
+    )  # city, district, 3 sub-districts
 
     call_command("load_demo", if_empty=True)  # a second `make run` leaves the data alone
     assert Community.objects.count() == 124

@@ -139,7 +139,7 @@ class AlreadySubsidised(Conflict, MealsError):
 
 class OutsideServingHours(Conflict, MealsError):
     code = "outside_serving_hours"
-    default_message = _("Meals are served from %(from)s to %(until)s.")
+    default_message = _("Meals are served from %(start)s to %(end)s.")
 
 
 class OrderingClosed(Conflict, MealsError):
@@ -202,3 +202,28 @@ class BudgetInvalid(InvalidInput, MealsError):
 class SpaceNotCanteen(InvalidInput, MealsError):
     code = "space_not_canteen"
     default_message = _("A canteen is a space of kind canteen that has no canteen yet.")
+
+
+class OperatorNotFound(NotFound, MealsError):
+    code = "operator_not_found"
+    default_message = _("This organisation does not work at the center.")
+
+
+class ResidencyInvalid(InvalidInput, MealsError):
+    code = "residency_invalid"
+    default_message = _("Unknown residency condition.")
+
+
+class MenuPeriodInvalid(InvalidInput, MealsError):
+    code = "period_invalid"
+    default_message = _("A menu is for breakfast, lunch or dinner.")
+
+
+class PricesRequired(InvalidInput, MealsError):
+    code = "prices_required"
+    default_message = _("A tier needs a price for at least one set meal.")
+
+
+class TierNotForMeal(NotFound, MealsError):
+    code = "tier_not_for_meal"
+    default_message = _("This tier has no price for that set meal.")

@@ -132,7 +132,7 @@ def canteen_create(
     if operator_id is not None:
         operator = Organization.objects.filter(pk=operator_id, centers=space.center).first()
         if operator is None:
-            raise errors.CanteenNotFound(code="operator_not_found", field="operator_id")
+            raise errors.OperatorNotFound(field="operator_id")
     with transaction.atomic(durable=True):
         canteen = Canteen.objects.create(
             space=space,
@@ -280,7 +280,7 @@ def _check_prices(canteen: Canteen, lines: Sequence[PriceLine]) -> list[tuple[Se
     seen: set[int] = set()
     checked = []
     if not lines:
-        raise errors.MenuEmpty(code="prices_required", field="prices")
+        raise errors.PricesRequired(field="prices")
     for i, line in enumerate(lines):
         meal = meals.get(line.set_meal_id)
         if meal is None or line.set_meal_id in seen:
@@ -314,7 +314,7 @@ def tier_create(
     if group not in Group.values:
         raise errors.GroupInvalid(field="group")
     if residency not in Tier.Residency.values:
-        raise errors.GroupInvalid(code="residency_invalid", field="residency")
+        raise errors.ResidencyInvalid(field="residency")
     checked = _check_prices(canteen, prices)
     try:
         with transaction.atomic(durable=True):
@@ -432,7 +432,7 @@ def menu_publish(
     if day < timezone.localdate(now):
         raise errors.MenuInPast(field="day")
     if period not in Menu.Period.values:
-        raise errors.HoursInvalid(code="period_invalid", field="period")
+        raise errors.MenuPeriodInvalid(field="period")
     if serves_until <= serves_from:
         raise errors.HoursInvalid(field="serves_until")
     if not items:
@@ -458,17 +458,17 @@ def menu_publish(
         menu.note = " ".join((note or "").split())[:200]
         menu.save()
         existing = {i.set_meal_id: i for i in MenuItem.objects.select_for_update().filter(menu=menu)}
-        for set_meal_id, item in existing.items():
-            if set_meal_id not in wanted and item.sold:
-                raise errors.PortionsInvalid(field="items", max=MAX_PORTIONS, sold=item.sold)
+        for set_meal_id, old in existing.items():
+            if set_meal_id not in wanted and old.sold:
+                raise errors.PortionsInvalid(field="items", max=MAX_PORTIONS, sold=old.sold)
         for set_meal_id, portions in wanted.items():
-            item = existing.get(set_meal_id)
-            if item is None:
+            current = existing.get(set_meal_id)
+            if current is None:
                 MenuItem.objects.create(menu=menu, set_meal_id=set_meal_id, portions=portions)
                 continue
-            updated = MenuItem.objects.filter(pk=item.pk, sold__lte=portions).update(portions=portions)
+            updated = MenuItem.objects.filter(pk=current.pk, sold__lte=portions).update(portions=portions)
             if not updated:
-                raise errors.PortionsInvalid(field="items", max=MAX_PORTIONS, sold=item.sold)
+                raise errors.PortionsInvalid(field="items", max=MAX_PORTIONS, sold=current.sold)
         MenuItem.objects.filter(menu=menu, sold=0).exclude(set_meal_id__in=wanted).delete()
         audit_log(
             "meals.menu.published",
@@ -513,7 +513,7 @@ def _price(
             raise errors.TierNotEligible(field="tier_id", why=why)
         line = tier_price(tier, set_meal)
         if line is None:
-            raise errors.TierNotFound(code="tier_not_for_meal", field="tier_id")
+            raise errors.TierNotForMeal(field="tier_id")
         price = price_with_tier(
             tier=tier,
             price=line,
@@ -722,7 +722,7 @@ def _serve(
         if window is None:
             raise errors.MenuNotFound()
         raise errors.OutsideServingHours(
-            **{"from": window.serves_from.strftime("%H:%M"), "until": window.serves_until.strftime("%H:%M")}
+            start=window.serves_from.strftime("%H:%M"), end=window.serves_until.strftime("%H:%M")
         )
     order = None
     if resident is not None:

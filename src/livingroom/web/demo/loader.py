@@ -25,6 +25,7 @@ from livingroom.places import services as place_services
 from livingroom.places.models import Center, Community, Facility, Organization, Space, Street
 from livingroom.web.demo import baoan
 from livingroom.web.demo.booking import load_booking
+from livingroom.web.demo.meals import load_meals
 from livingroom.web.demo.programs import load_programs
 from livingroom.web.demo.voice import load_voice
 from livingroom.web.demo.volunteering import load_volunteering
@@ -66,6 +67,7 @@ DEMO_STAFF = [
     DemoAccount("canlian", StaffRole.Role.PARTNER_STAFF, "宝安区残疾人联合会", "区残联康复专干"),
     DemoAccount("langxia", StaffRole.Role.COMMUNITY_WORKER, "朗下社区", "朗下社区工作者"),
     DemoAccount("shuhua", StaffRole.Role.PARTNER_STAFF, "（示例）龙珠书画公益社", "龙珠书画公益社老师"),
+    DemoAccount("fantang", StaffRole.Role.PARTNER_STAFF, "（示例）福中福社区饭堂", "福中福社区饭堂运营人员"),
 ]
 
 DEMO_RESIDENTS = [
@@ -413,6 +415,7 @@ def load_demo(*, residents: int = 300, seed: int = 20241120) -> dict[str, object
     programs = load_programs(rng)
     volunteering = load_volunteering(rng)
     voice = load_voice(random.Random(seed + 6))  # its own generator: the rest of the demo stays what it was
+    meals = load_meals(random.Random(seed + 7))
     return {
         "staff": staff,
         "devices": devices,
@@ -420,6 +423,7 @@ def load_demo(*, residents: int = 300, seed: int = 20241120) -> dict[str, object
         "programs": programs,
         "volunteering": volunteering,
         "voice": voice,
+        "meals": meals,
     }
 
 

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from livingroom.booking.services import booking_tick
+from livingroom.meals.services import meals_tick
 from livingroom.programs.services import programs_tick
 from livingroom.voice.services import voice_tick
 from livingroom.volunteering.services import volunteering_tick
@@ -36,6 +37,7 @@ class Command(BaseCommand):
                 ("programs", programs_tick),
                 ("volunteering", volunteering_tick),
                 ("voice", voice_tick),
+                ("meals", meals_tick),
             ):
                 try:
                     result = tick()
