@@ -106,9 +106,11 @@ class MealsWorld:
     ) -> Menu:
         canteen = canteen or self.canteen
         meals = list(SetMeal.objects.filter(canteen=canteen))
+        # 固戍's canteen is run by its desk; 龙珠's by 龙珠's center staff.
+        actor = self.desk if canteen.pk == self.canteen.pk else self.roles["center"]
         return services.menu_publish(
-            scope=self.scope(),
-            actor=self.desk,
+            scope=self.scope(actor),
+            actor=actor,
             canteen_id=canteen.pk,
             day=day or timezone.localdate(),
             period=period,

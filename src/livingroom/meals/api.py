@@ -110,7 +110,7 @@ def item_out(item: Any) -> ItemOut:
         list_fen=item.set_meal.list_price_fen,
         portions=item.portions,
         left=item.left,
-        has_photo=bool(item.set_meal.photo),
+        has_photo=bool(getattr(item, "has_photo", False)),
     )
 
 
@@ -645,7 +645,7 @@ def staff_tiers(request: HttpRequest, canteen_id: DbId) -> list[TierOut]:
 @staff_router.post(
     "/canteens/{canteen_id}/tiers",
     response={201: TierOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
-    summary="Define an eligibility tier: group, residency, and per set meal what the eater and each funder pay",
+    summary="Define an eligibility tier: group, residency, what the eater and each funder pay per set meal",
 )
 def staff_create_tier(request: HttpRequest, canteen_id: DbId, payload: TierIn) -> Status[TierOut]:
     tier = services.tier_create(

@@ -245,6 +245,10 @@ class Menu(models.Model):
     def __str__(self) -> str:
         return f"{self.canteen} {self.day:%Y-%m-%d} {self.get_period_display()}"
 
+    def ordering_open(self, now: dt.datetime) -> bool:
+        """Orders ahead are taken until serving ends."""
+        return now < self.window()[1]
+
     def window(self) -> tuple[dt.datetime, dt.datetime]:
         """The serving window as aware datetimes (Asia/Shanghai)."""
         from django.utils import timezone
@@ -382,6 +386,10 @@ class Meal(models.Model):
     @property
     def subsidy_fen(self) -> int:
         return self.city_fen + self.district_fen + self.street_fen
+
+    def cancellable(self, now: dt.datetime) -> bool:
+        """An order can be cancelled until serving starts."""
+        return self.status == self.Status.ORDERED and now < self.item.menu.window()[0]
 
     def parts(self) -> dict[str, int]:
         return {

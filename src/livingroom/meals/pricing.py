@@ -49,6 +49,10 @@ class Price:
     def reason(self) -> str:
         return "；".join(str(r) for r in self.reasons)
 
+    def why(self) -> str:
+        """The reason without the tier's name (pages show the name on its own)."""
+        return "；".join(str(r) for r in (self.reasons[1:] if self.tier is not None else self.reasons))
+
     def without_subsidy(self, why: str | Promise) -> Price:
         return Price(
             set_meal_id=self.set_meal_id,

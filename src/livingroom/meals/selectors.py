@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -52,15 +52,31 @@ def canteen_public(canteen_id: int) -> Canteen:
     return canteen
 
 
-def menus_of(canteen: Canteen, day: dt.date) -> list[Menu]:
-    menus = list(
-        Menu.objects.filter(canteen=canteen, day=day)
-        .prefetch_related("items__set_meal")
-        .order_by("serves_from")
+def _items() -> Prefetch:
+    """Menu items with their set meal, without the photo bytes (``has_photo`` says if there is one)."""
+    return Prefetch(
+        "items",
+        queryset=MenuItem.objects.select_related("set_meal")
+        .defer("set_meal__photo")
+        .annotate(has_photo=ExpressionWrapper(Q(set_meal__photo__isnull=False), output_field=BooleanField()))
+        .order_by("set_meal__list_price_fen", "set_meal__name"),
     )
-    for menu in menus:
-        menu.canteen = canteen
-    return menus
+
+
+def menus_of(canteen: Canteen, day: dt.date) -> list[Menu]:
+    return menus_on(day, [canteen])[canteen.pk]
+
+
+def menus_on(day: dt.date, canteens: list[Canteen]) -> dict[int, list[Menu]]:
+    """The day's menus of each canteen (one query for the menus, one for their items)."""
+    by_id = {c.pk: c for c in canteens}
+    found: dict[int, list[Menu]] = {c.pk: [] for c in canteens}
+    for menu in (
+        Menu.objects.filter(canteen_id__in=by_id, day=day).prefetch_related(_items()).order_by("serves_from")
+    ):
+        menu.canteen = by_id[menu.canteen_id]
+        found[menu.canteen_id].append(menu)
+    return found
 
 
 def is_holiday(day: dt.date) -> bool:
@@ -142,6 +158,15 @@ def price_list(resident: Resident | None, canteen: Canteen, day: dt.date) -> Pri
 def my_meals(resident: Resident) -> QuerySet[Meal]:
     return Meal.objects.select_related("canteen__center", "item__set_meal", "item__menu").filter(
         resident=resident
+    )
+
+
+def my_orders_ahead(resident: Resident) -> QuerySet[Meal]:
+    """My orders still to pick up, soonest first."""
+    return (
+        my_meals(resident)
+        .filter(status=Meal.Status.ORDERED, day__gte=timezone.localdate())
+        .order_by("day", "item__menu__serves_from", "id")
     )
 
 

@@ -602,8 +602,7 @@ def meal_order(
         raise errors.OrdersNotTaken()
     if not item.set_meal.is_active:
         raise errors.MenuItemNotFound(field="menu_item_id")
-    _opens, closes = menu.window()
-    if now >= closes:
+    if not menu.ordering_open(now):
         raise errors.OrderingClosed()
     price = _price(
         resident=resident,
@@ -649,8 +648,7 @@ def meal_order_cancel(*, resident: Resident, meal_id: int, now: dt.datetime | No
         )
         if meal is None:
             raise errors.MealNotFound(field="meal_id")
-        opens, _closes = meal.item.menu.window()
-        if meal.status != Meal.Status.ORDERED or now >= opens:
+        if not meal.cancellable(now):
             raise errors.NotCancellable()
         Meal.objects.filter(pk=meal.pk).update(
             status=Meal.Status.CANCELLED, closed_at=now, close_reason="cancelled by the resident"
