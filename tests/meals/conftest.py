@@ -178,7 +178,7 @@ def _tiers(scope, desk, canteen, full, good) -> Tier:
 
 @pytest.fixture
 def meals_world(place, roles) -> MealsWorld:
-    c1, c2, c3 = place["communities"]
+    c1, _c2, c3 = place["communities"]
     center, center2 = place["centers"][0], place["centers"][1]
     desk = roles["community"]
     operator = f.OrganizationFactory(name="福中福社会企业", kind=Organization.Kind.SOCIAL_ENTERPRISE)

@@ -245,6 +245,10 @@ class Menu(models.Model):
     def __str__(self) -> str:
         return f"{self.canteen} {self.day:%Y-%m-%d} {self.get_period_display()}"
 
+    def serving_at(self, now: dt.datetime) -> bool:
+        opens, closes = self.window()
+        return opens <= now < closes
+
     def ordering_open(self, now: dt.datetime) -> bool:
         """Orders ahead are taken until serving ends."""
         return now < self.window()[1]

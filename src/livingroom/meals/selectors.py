@@ -222,6 +222,7 @@ def set_meals_of(canteen: Canteen) -> QuerySet[SetMeal]:
     return (
         SetMeal.objects.filter(canteen=canteen)
         .defer("photo")
+        .annotate(has_photo=ExpressionWrapper(Q(photo__isnull=False), output_field=BooleanField()))
         .order_by("-is_active", "list_price_fen", "name")
     )
 

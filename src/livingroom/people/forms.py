@@ -95,3 +95,13 @@ class VerificationForm(forms.Form):
     evidence_note = forms.CharField(
         label=_("Evidence note"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    credential_photo = forms.FileField(
+        label=_("Photo of the credential"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=_("Optional. Kept encrypted; only staff who may see the resident can open it."),
+    )
+
+    def photo_bytes(self) -> bytes | None:
+        upload = self.cleaned_data.get("credential_photo")
+        return upload.read() if upload else None

@@ -417,6 +417,27 @@ def resident_reveal_id_number(*, scope: StaffScope, actor: User, resident: Resid
     return resident.id_number
 
 
+def credential_photo_view(
+    *, scope: StaffScope, actor: User, resident: Resident, verification_id: int
+) -> bytes:
+    """The JPEG of a verification's credential photo, for staff who may see the resident (the
+    caller found ``resident`` through ``selectors.resident_for_staff``); always audited."""
+    if not scope.can_see_residents:
+        raise NotFound()
+    verification = EligibilityVerification.objects.filter(pk=verification_id, resident=resident).first()
+    if verification is None or not verification.credential_photo:
+        raise NotFound(code="photo_not_found")
+    photo = base64.b64decode(verification.credential_photo)
+    with transaction.atomic(durable=True):
+        audit_log(
+            "people.resident.pii_viewed",
+            actor=actor,
+            obj=resident,
+            data={"field": "credential_photo", "verification": verification.pk},
+        )
+    return photo
+
+
 # --- Eligibility ------------------------------------------------------------------------------
 
 

@@ -16,5 +16,10 @@ urlpatterns = [
     path("console/login/", views.console_login, name="console-login"),
     path("console/residents/", views.console_residents, name="console-residents"),
     path("console/residents/<id:resident_id>/", views.console_resident, name="console-resident"),
+    path(
+        "console/residents/<id:resident_id>/verifications/<id:verification_id>/photo.jpg",
+        views.console_credential_photo,
+        name="console-credential-photo",
+    ),
     path("dev/sms/", views.dev_sms_outbox, name="dev-sms"),
 ]

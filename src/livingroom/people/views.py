@@ -245,7 +245,8 @@ def console_resident(request: HttpRequest, resident_id: int) -> HttpResponse:
     resident = selectors.resident_for_staff(scope, resident_id)
     revealed = None
     reveal_form = RevealForm(request.POST if request.POST.get("action") == "reveal" else None)
-    verify_form = VerificationForm(request.POST if request.POST.get("action") == "verify" else None)
+    verifying = request.POST.get("action") == "verify"
+    verify_form = VerificationForm(request.POST if verifying else None, request.FILES if verifying else None)
     if request.method == "POST":
         try:
             if request.POST.get("action") == "reveal" and reveal_form.is_valid():
@@ -256,11 +257,13 @@ def console_resident(request: HttpRequest, resident_id: int) -> HttpResponse:
                     reason=reveal_form.cleaned_data["reason"],
                 )
             elif request.POST.get("action") == "verify" and verify_form.is_valid():
+                fields = {k: v for k, v in verify_form.cleaned_data.items() if k != "credential_photo"}
                 services.eligibility_verify(
                     scope=scope,
                     actor=acting_user(request),
                     resident=resident,
-                    **verify_form.cleaned_data,
+                    credential_photo=verify_form.photo_bytes(),
+                    **fields,
                 )
                 messages.success(request, _("The verification is recorded."))
                 return redirect("people:console-resident", resident_id=resident.pk)
@@ -280,6 +283,21 @@ def console_resident(request: HttpRequest, resident_id: int) -> HttpResponse:
             "age": resident.age_on(timezone.localdate()),
         },
     )
+
+
+@staff_required
+def console_credential_photo(request: HttpRequest, resident_id: int, verification_id: int) -> HttpResponse:
+    """The photo of a resident's credential, for staff who may see the resident; each viewing is
+    recorded in the audit log."""
+    scope = staff_scope_of(request)
+    resident = selectors.resident_for_staff(scope, resident_id)
+    photo = services.credential_photo_view(
+        scope=scope, actor=acting_user(request), resident=resident, verification_id=verification_id
+    )
+    response = HttpResponse(photo, content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- family members (dependants) ---------------------------------------------------------------
