@@ -418,7 +418,7 @@ class Entry(AppendOnly):
         Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="+")
-    day = models.DateField(_("date"))
+    day = models.DateField(_("date"))  # the meal's day; a refund's own day (claims are per day)
     group = models.CharField(_("group"), max_length=20, blank=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     layer = models.CharField(_("paid by"), max_length=10, choices=Layer.choices)

@@ -675,7 +675,8 @@ def _write_entries(meal: Meal, *, kind: str, now: dt.datetime) -> None:
                     canteen=canteen,
                     operator_id=canteen.operator_id,
                     street_id=canteen.center.community.street_id,
-                    day=meal.day,
+                    # A refund counts on the day it is made: a claim already filed stays as it was.
+                    day=meal.day if kind == Entry.Kind.SERVED else timezone.localdate(now),
                     group=meal.group,
                     kind=kind,
                     layer=layer,
