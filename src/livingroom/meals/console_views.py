@@ -373,7 +373,7 @@ def canteen(request: HttpRequest, canteen_id: int) -> HttpResponse:
                     )
                     return redirect(f"{here}?{urlencode({'day': refunded.day.isoformat()})}#meals")
             else:
-                raise DomainError(code="unknown_action")
+                raise errors.UnknownAction()
         except DomainError as exc:
             if failed_form is None:
                 failed_form = refund_form
@@ -400,7 +400,10 @@ def canteen(request: HttpRequest, canteen_id: int) -> HttpResponse:
             "today": today,
             "previous_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
-            "set_meals": [{"m": m, "form": meal_forms[m.pk], "has_photo": m.has_photo} for m in set_meals],
+            "set_meals": [
+                {"m": m, "form": meal_forms[m.pk], "has_photo": getattr(m, "has_photo", False)}
+                for m in set_meals
+            ],
             "add_meal_form": add_meal_form,
             "tiers": [
                 {
@@ -433,7 +436,7 @@ def set_meal_photo(request: HttpRequest, canteen_id: int, set_meal_id: int) -> H
         raise errors.SetMealNotFound()
     photo = selectors.set_meal_photo(set_meal_id)
     if photo is None:
-        raise errors.SetMealNotFound(code="photo_not_found")
+        raise errors.PhotoNotFound()
     response = HttpResponse(photo, content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=300"
     return response

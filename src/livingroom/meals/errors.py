@@ -227,3 +227,28 @@ class PricesRequired(InvalidInput, MealsError):
 class TierNotForMeal(NotFound, MealsError):
     code = "tier_not_for_meal"
     default_message = _("This tier has no price for that set meal.")
+
+
+class PhotoNotFound(NotFound, MealsError):
+    code = "photo_not_found"
+    default_message = _("This set meal has no photo.")
+
+
+class DateInvalid(InvalidInput, MealsError):
+    code = "date_invalid"
+    default_message = _("A date is written 2026-11-27.")
+
+
+class DateOutOfRange(InvalidInput, MealsError):
+    code = "date_invalid"
+    default_message = _("There are no menus that far ahead or back.")
+
+
+class MenuItemInvalid(InvalidInput, MealsError):
+    code = "menu_item_invalid"
+    default_message = _("Choose a set meal on the menu.")
+
+
+class UnknownAction(InvalidInput, MealsError):
+    code = "unknown_action"
+    default_message = _("This form does not do that.")

@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from livingroom.core.errors import InvalidInput
+from livingroom.meals import errors
 
 DAYS_AROUND = 366  # a day further than this from today has no menu (as the API says)
 
@@ -38,12 +38,10 @@ class DayForm(forms.Form):
     def day(self) -> dt.date:
         today = timezone.localdate()
         if not self.is_valid():
-            raise InvalidInput(_("A date is written 2026-11-27."), code="date_invalid", field="date")
+            raise errors.DateInvalid(field="date")
         day = self.cleaned_data["date"] or today
         if abs((day - today).days) > DAYS_AROUND:
-            raise InvalidInput(
-                _("There are no menus that far ahead or back."), code="date_invalid", field="date"
-            )
+            raise errors.DateOutOfRange(field="date")
         return day
 
 

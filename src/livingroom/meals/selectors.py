@@ -126,7 +126,9 @@ def price_list(resident: Resident | None, canteen: Canteen, day: dt.date) -> Pri
     holiday = is_holiday(day)
     tiers = list(Tier.objects.filter(canteen=canteen, is_active=True).prefetch_related("prices"))
     taken = subsidised_meal_of(resident, day) if resident is not None else None
-    result = PriceList(canteen=canteen, day=day, holiday=holiday, subsidised_left=0 if taken or holiday else 1)
+    result = PriceList(
+        canteen=canteen, day=day, holiday=holiday, subsidised_left=0 if taken or holiday else 1
+    )
     if resident is not None:
         found = standing(resident, canteen, tiers, day)
         result.groups = [str(reason) for group, reason in found.groups.items() if group != Group.EVERYONE]

@@ -21,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from livingroom.core.errors import DomainError, InvalidInput, NotFound
+from livingroom.core.errors import DomainError, NotFound
 from livingroom.core.formatting import format_fen
 from livingroom.core.permissions import resident_required
 from livingroom.meals import errors, selectors, services
@@ -166,7 +166,7 @@ def order(request: HttpRequest, canteen_id: int) -> HttpResponse:
     day = DayForm(request.POST).day()
     form = OrderForm(request.POST)
     if not form.is_valid():
-        raise InvalidInput(_("Choose a set meal on the menu."), code="menu_item_invalid", field="menu_item")
+        raise errors.MenuItemInvalid(field="menu_item")
     item_id, full_price = form.cleaned_data["menu_item"], form.cleaned_data["full_price"]
     try:
         meal = services.meal_order(resident=resident, menu_item_id=item_id, full_price=full_price)
