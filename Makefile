@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
 .PHONY: install static run serve test lint typecheck fmt messages clean-db bench bench-http bench-booking bench-enroll \
-	bench-redeem
+	bench-redeem bench-meals
 
 install: $(VENV)/.installed static
 
@@ -79,6 +79,9 @@ bench-enroll: install
 
 bench-redeem: install
 	$(PY) bench/redeem.py $(BENCH_ARGS)
+
+bench-meals: install
+	$(PY) bench/meals.py $(BENCH_ARGS)
 
 clean-db:
 	rm -f var/livingroom.sqlite3*

@@ -474,6 +474,7 @@ class PageOp:
             "center_id": w.center_pk(self.target),
             "resident_id": w.resident_pk(self.target),
             "dependant_id": MISSING_PK,
+            "verification_id": MISSING_PK,
         }
         path = "/" + re.sub(r"<(?:int|id):(\w+)>", lambda m: str(ids[m.group(1)]), self.route)
         return f"{path}?{self.query}" if self.query else path
@@ -564,6 +565,16 @@ PAGE_OPS: list[PageOp] = [
             console_act(t, Redirect(resident_page_url(t))),
             t,
             body={"action": "verify", "kind": "low_income", "evidence_note": "低保证"},
+        )
+        for t in TARGETS
+    ),
+    # A credential photo: no such verification here (tests/meals/test_console.py opens real ones).
+    *(
+        PageOp(
+            "GET",
+            "console/residents/<id:resident_id>/verifications/<id:verification_id>/photo.jpg",
+            console(404),
+            t,
         )
         for t in TARGETS
     ),
@@ -676,6 +687,10 @@ LATER_APP_TAGS = {
     # tests/voice/test_api_permissions.py
     "voice",
     "staff: voice",
+    # tests/meals/test_api_permissions.py
+    "meals",
+    "devices: canteen",
+    "staff: meals",
 }
 
 

@@ -25,7 +25,8 @@ def test_demo_district_loads(capsys):
     assert Device.objects.count() == 4
     riders = EligibilityVerification.objects.filter(kind="rider", revoked_at__isnull=True)
     # 陈志强, and a few young residents of 福中福 verified for its canteen (web/demo/meals.py)
-    assert riders.count() >= 2 and riders.filter(resident__user__phone_hash=phone_index("13800138001")).exists()
+    chen_phone = phone_index("13800138001")
+    assert riders.count() >= 2 and riders.filter(resident__user__phone_hash=chen_phone).exists()
 
     rows = {c.community.name: c for c in selectors.centers_for_staff(StaffScope(user_id=0, district=True))}
     gushu = rows["固戍社区"]

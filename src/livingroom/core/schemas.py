@@ -1,7 +1,7 @@
 from typing import Annotated
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from livingroom.core.validators import MAX_DB_ID
 
@@ -16,3 +16,6 @@ class ErrorOut(Schema):
 
 DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
 """A row id sent by a client: bounded so that no database ever sees a number it cannot hold."""
+
+BodyId = Annotated[StrictInt, Field(ge=1, le=MAX_DB_ID)]
+"""A row id in a JSON body: a JSON number, never ``true`` or ``"1"`` (paths and queries stay lax)."""

@@ -13,7 +13,7 @@ from ninja import Field, Header, Router, Schema, Status
 from pydantic import StrictBool, StrictInt
 
 from livingroom.core.permissions import staff_scope_of
-from livingroom.core.schemas import DbId, ErrorOut
+from livingroom.core.schemas import BodyId, DbId, ErrorOut
 from livingroom.meals import errors, selectors, services
 from livingroom.meals.models import MAX_PORTIONS, Canteen, Meal, Menu, SetMeal, Tier
 from livingroom.meals.pricing import Price
@@ -277,8 +277,8 @@ def my_meal_price(request: HttpRequest, canteen: DbId, date: dt.date | None = No
 
 
 class OrderIn(Schema):
-    menu_item_id: DbId
-    tier_id: DbId | None = None
+    menu_item_id: BodyId
+    tier_id: BodyId | None = None
     full_price: StrictBool = Field(
         False, description="Pay without the subsidy when it cannot be given (already taken today, holiday)."
     )
@@ -344,7 +344,7 @@ def terminal_menu(request: HttpRequest, canteen: DbId | None = None) -> DayMenuO
 
 class LookupIn(Schema):
     token: str = Field(..., min_length=1, max_length=400)
-    canteen_id: DbId | None = None
+    canteen_id: BodyId | None = None
 
 
 class LookupOut(Schema):
@@ -376,10 +376,10 @@ def terminal_lookup(request: HttpRequest, payload: LookupIn) -> LookupOut:
 
 class ServingIn(Schema):
     token: str | None = Field(None, max_length=400, description="The eater's pass; none for a walk-in sale.")
-    menu_item_id: DbId | None = Field(None, description="What to sell; none to serve the eater's order.")
-    tier_id: DbId | None = None
+    menu_item_id: BodyId | None = Field(None, description="What to sell; none to serve the eater's order.")
+    tier_id: BodyId | None = None
     full_price: StrictBool = False
-    canteen_id: DbId | None = None
+    canteen_id: BodyId | None = None
 
 
 class ServingOut(Schema):
@@ -447,9 +447,9 @@ def staff_canteens(request: HttpRequest) -> list[StaffCanteenOut]:
 
 
 class CanteenIn(Schema):
-    space_id: DbId
+    space_id: BodyId
     name: str = Field(..., min_length=1, max_length=100)
-    operator_id: DbId | None = None
+    operator_id: BodyId | None = None
     description: str = Field("", max_length=2000)
     takes_orders: StrictBool = True
 
@@ -576,7 +576,7 @@ def staff_update_set_meal(request: HttpRequest, set_meal_id: DbId, payload: SetM
 
 
 class PriceLineIO(Schema):
-    set_meal_id: DbId
+    set_meal_id: BodyId
     eater_fen: Fen
     city_fen: Fen = 0
     district_fen: Fen = 0
@@ -687,7 +687,7 @@ def staff_retire_tier(request: HttpRequest, tier_id: DbId) -> TierOut:
 
 
 class MenuLineIn(Schema):
-    set_meal_id: DbId
+    set_meal_id: BodyId
     portions: StrictInt = Field(..., ge=0, le=MAX_PORTIONS)
 
 
@@ -852,7 +852,7 @@ def staff_figures(request: HttpRequest, period: str) -> FiguresOut:
 class BudgetIn(Schema):
     year: StrictInt = Field(..., ge=2000, le=2100)
     layer: Literal["city", "district", "street"]
-    street_id: DbId | None = None
+    street_id: BodyId | None = None
     amount_fen: StrictInt = Field(..., ge=0, le=10**13)
 
 

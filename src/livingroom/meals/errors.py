@@ -252,3 +252,8 @@ class MenuItemInvalid(InvalidInput, MealsError):
 class UnknownAction(InvalidInput, MealsError):
     code = "unknown_action"
     default_message = _("This form does not do that.")
+
+
+class SpaceNotFound(NotFound, MealsError):
+    code = "space_not_found"
+    default_message = _("No such space.")

@@ -222,7 +222,7 @@ class Menu(models.Model):
         Canteen, on_delete=models.PROTECT, related_name="menus", verbose_name=_("canteen")
     )
     day = models.DateField(_("date"))
-    period = models.CharField(_("meal"), max_length=10, choices=Period.choices, default=Period.LUNCH)
+    period = models.CharField(_("meal period"), max_length=10, choices=Period.choices, default=Period.LUNCH)
     serves_from = models.TimeField(_("serving from"))
     serves_until = models.TimeField(_("serving until"))
     note = models.CharField(_("note"), max_length=200, blank=True)

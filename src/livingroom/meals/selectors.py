@@ -446,13 +446,11 @@ def figures_by_canteen(scope: StaffScope, period: Period) -> list[CanteenFigure]
 def budget_figures(scope: StaffScope, year: int) -> list[BudgetFigure]:
     """Each funder layer's budget for the year against what its entries add up to so far."""
     period = Period(label=str(year), start=dt.date(year, 1, 1), end=dt.date(year + 1, 1, 1))
-    spent = {
-        (r["layer"], r["street__name"] if r["layer"] == Layer.STREET else ""): r["amount"] or 0
-        for r in entries_for(scope, period)
-        .exclude(layer=Layer.EATER)
-        .values("layer", "street__name")
-        .annotate(amount=Sum("amount_fen"))
-    }
+    spent: dict[tuple[str, str], int] = {}
+    rows = entries_for(scope, period).exclude(layer=Layer.EATER).values("layer", "street__name")
+    for r in rows.annotate(amount=Sum("amount_fen")):
+        key = (r["layer"], r["street__name"] if r["layer"] == Layer.STREET else "")
+        spent[key] = spent.get(key, 0) + (r["amount"] or 0)
     budgets = {
         (b.layer, b.street.name if b.street_id and b.street else ""): b.amount_fen
         for b in Budget.objects.select_related("street").filter(year=year)

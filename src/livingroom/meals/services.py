@@ -123,7 +123,7 @@ def canteen_create(
     """Center staff open a canteen in a space of kind canteen, run by the center or a partner."""
     space = Space.objects.select_related("center__community").filter(pk=space_id).first()
     if space is None or not scope.covers_community(space.center.community_id):
-        raise errors.SpaceNotCanteen(field="space_id")
+        raise errors.SpaceNotFound(field="space_id")
     if not scope.works_at(space.center.community_id):
         raise errors.NotOperator()
     if space.kind != Space.Kind.CANTEEN or Canteen.objects.filter(space=space).exists():

@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('day', models.DateField(verbose_name='date')),
-                ('period', models.CharField(choices=[('breakfast', 'Breakfast'), ('lunch', 'Lunch'), ('dinner', 'Dinner')], default='lunch', max_length=10, verbose_name='meal')),
+                ('period', models.CharField(choices=[('breakfast', 'Breakfast'), ('lunch', 'Lunch'), ('dinner', 'Dinner')], default='lunch', max_length=10, verbose_name='meal period')),
                 ('serves_from', models.TimeField(verbose_name='serving from')),
                 ('serves_until', models.TimeField(verbose_name='serving until')),
                 ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
