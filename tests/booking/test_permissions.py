@@ -39,7 +39,7 @@ from livingroom.places.models import OpeningHours, Space
 from tests import factories as f
 from tests.booking.conftest import DeviceApi, fresh_pass, local, put_booking, unchanged
 from tests.conftest import Api, resident_api, staff_api
-from tests.openapi import assert_table_covers, mentioning
+from tests.openapi import assert_table_covers, mentioning, play_cell
 
 STAFF = ("district", "street", "community", "other_community", "center", "partner")
 RESIDENTS = ("resident", "other_resident")
@@ -638,18 +638,14 @@ def test_booking_api_permissions(mx, role, op):
                 return client.get(path, **(op.query(mx) if op.query else {}))
             return client.send(op.method, path, body)
 
-        if status >= 400:
-            with unchanged(ignore=("RequestNonce",) if role == "device" else ()):
-                response = call()
-            assert response.status_code == status, (target, response.content[:300])
-            payload = response.json()
-            assert set(payload) == {"code", "message", "field"} and payload["message"], payload
-            assert payload["code"] == code, (target, payload)
-        else:
-            response = call()
-            assert response.status_code == status, (target, response.content[:300])
-            if op.check:
-                op.check(mx, role, target, response)
+        play_cell(
+            call,
+            status,
+            code,
+            where=target,
+            guard=lambda: unchanged(ignore=("RequestNonce",) if role == "device" else ()),
+            check=(lambda response, t=target: op.check(mx, role, t, response)) if op.check else None,
+        )
 
 
 @pytest.mark.django_db

@@ -14,11 +14,12 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
+from livingroom.core.errors import DomainError
 from livingroom.meals import services
-from livingroom.meals.models import Canteen, Menu, MenuItem, SetMeal, Tier
+from livingroom.meals.models import Canteen, Entry, Meal, Menu, MenuItem, SetMeal, Tier
 from livingroom.meals.services import MenuLine, PriceLine, SetMealDraft
 from livingroom.people import passes
-from livingroom.people.models import EligibilityVerification, Resident, StaffRole, User
+from livingroom.people.models import EligibilityVerification, PassUse, Resident, StaffRole, User
 from livingroom.people.scopes import staff_scope
 from livingroom.places.models import Device, Organization, Space
 from tests import factories as f
@@ -64,6 +65,25 @@ def verify_rider(resident: Resident, by: User, *, valid_days: int = 365, platfor
         valid_until=timezone.localdate() + dt.timedelta(days=valid_days),
         verified_by=by,
     )
+
+
+def state() -> tuple:
+    """What a refusal must leave as it was."""
+    return (
+        Meal.objects.count(),
+        Entry.objects.count(),
+        tuple(MenuItem.objects.order_by("pk").values_list("sold", flat=True)),
+        PassUse.objects.count(),
+    )
+
+
+def refused(code: str, fn, *args, **kwargs) -> DomainError:
+    before = state()
+    with pytest.raises(DomainError) as caught:
+        fn(*args, **kwargs)
+    assert caught.value.code == code, caught.value
+    assert state() == before
+    return caught.value
 
 
 @dataclass

@@ -11,15 +11,14 @@ import pytest
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from livingroom.core.errors import DomainError
 from livingroom.meals import selectors, services
-from livingroom.meals.models import Entry, Meal, MenuItem, SetMeal, Tier
+from livingroom.meals.models import Entry, SetMeal, Tier
 from livingroom.meals.pricing import Price, best_price
 from livingroom.meals.services import PriceLine
-from livingroom.people.models import EligibilityVerification, PassUse, Resident
+from livingroom.people.models import EligibilityVerification, Resident
 from livingroom.places.models import CalendarDay
 from tests import factories as f
-from tests.meals.conftest import at, elderly, pass_of, verify_rider
+from tests.meals.conftest import at, elderly, pass_of, refused, state, verify_rider
 
 # --- helpers ---------------------------------------------------------------------------------------
 
@@ -51,25 +50,6 @@ def split(price: Price) -> tuple[int, int, int, int, int]:
 
 def tier(w, group: str, canteen=None) -> Tier:
     return Tier.objects.get(canteen=canteen or w.canteen, group=group, is_active=True)
-
-
-def state() -> tuple:
-    """What a refusal must leave as it was."""
-    return (
-        Meal.objects.count(),
-        Entry.objects.count(),
-        tuple(MenuItem.objects.order_by("pk").values_list("sold", flat=True)),
-        PassUse.objects.count(),
-    )
-
-
-def refused(code: str, fn, *args, **kwargs) -> DomainError:
-    before = state()
-    with pytest.raises(DomainError) as caught:
-        fn(*args, **kwargs)
-    assert caught.value.code == code, caught.value
-    assert state() == before
-    return caught.value
 
 
 def resident_born(community, birth: dt.date) -> Resident:

@@ -18,28 +18,9 @@ from livingroom.notices.models import Notice
 from livingroom.people.models import PassUse
 from livingroom.places.models import Device
 from tests import factories as f
-from tests.meals.conftest import LUNCH, at, jpeg_bytes, pass_of, verify_rider
+from tests.meals.conftest import LUNCH, at, jpeg_bytes, pass_of, refused, state, verify_rider
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-
-def state() -> tuple:
-    """What a refusal must leave as it was."""
-    return (
-        Meal.objects.count(),
-        Entry.objects.count(),
-        tuple(MenuItem.objects.order_by("pk").values_list("sold", flat=True)),
-        PassUse.objects.count(),
-    )
-
-
-def refused(code: str, fn, *args, **kwargs) -> DomainError:
-    before = state()
-    with pytest.raises(DomainError) as caught:
-        fn(*args, **kwargs)
-    assert caught.value.code == code, caught.value
-    assert state() == before
-    return caught.value
 
 
 def sold(item: MenuItem) -> int:

@@ -43,7 +43,7 @@ from livingroom.programs.models import (
 from tests import factories as f
 from tests.booking.conftest import DeviceApi
 from tests.conftest import Api, resident_api, staff_api
-from tests.openapi import assert_table_covers, mentioning
+from tests.openapi import assert_table_covers, mentioning, play_cell
 from tests.programs.conftest import local, unchanged
 
 STAFF = ("district", "street", "community", "other_community", "center", "partner")
@@ -763,18 +763,14 @@ def test_programs_api_permissions(px, role, op):
                 return client.get(path, **(op.query(px) if op.query else {}))
             return client.send(op.method, path, body)
 
-        if status >= 400:
-            with unchanged(ignore=("RequestNonce",) if role == "device" else ()):
-                response = call()
-            assert response.status_code == status, (target, response.content[:300])
-            payload = response.json()
-            assert set(payload) == {"code", "message", "field"} and payload["message"], payload
-            assert payload["code"] == code, (target, payload)
-        else:
-            response = call()
-            assert response.status_code == status, (target, response.content[:300])
-            if op.check:
-                op.check(px, role, target, response)
+        play_cell(
+            call,
+            status,
+            code,
+            where=target,
+            guard=lambda: unchanged(ignore=("RequestNonce",) if role == "device" else ()),
+            check=(lambda response, t=target: op.check(px, role, t, response)) if op.check else None,
+        )
 
 
 @pytest.mark.django_db

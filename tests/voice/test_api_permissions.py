@@ -58,7 +58,7 @@ from livingroom.voice.services import QuestionDraft, SuggestionDraft, SurveyDraf
 from tests import factories as f
 from tests.conftest import Api, resident_api, staff_api
 from tests.invariants import snapshot
-from tests.openapi import assert_table_covers, tagged
+from tests.openapi import assert_table_covers, play_cell, tagged
 from tests.voice.conftest import jpeg_bytes, standard_questions
 
 STAFF = (
@@ -905,18 +905,14 @@ def test_voice_api_permissions(px, role, op):
                 return multipart(client, path, body or {})
             return client.send(op.method, path, body)
 
-        if status >= 400:
-            with unchanged():
-                response = call()
-            assert response.status_code == status, (target, response.content[:300])
-            payload = response.json()
-            assert set(payload) == {"code", "message", "field"} and payload["message"], payload
-            assert payload["code"] == code, (target, payload)
-        else:
-            response = call()
-            assert response.status_code == status, (target, response.content[:300])
-            if op.check:
-                op.check(px, role, target, response)
+        play_cell(
+            call,
+            status,
+            code,
+            where=target,
+            guard=lambda: unchanged(),
+            check=(lambda response, t=target: op.check(px, role, t, response)) if op.check else None,
+        )
 
 
 @pytest.mark.django_db

@@ -300,6 +300,20 @@ def _check_prices(canteen: Canteen, lines: Sequence[PriceLine]) -> list[tuple[Se
     return checked
 
 
+def _write_prices(tier: Tier, checked: list[tuple[SetMeal, PriceLine]]) -> None:
+    TierPrice.objects.bulk_create(
+        TierPrice(
+            tier=tier,
+            set_meal=meal,
+            eater_fen=line.eater_fen,
+            city_fen=line.city_fen,
+            district_fen=line.district_fen,
+            street_fen=line.street_fen,
+        )
+        for meal, line in checked
+    )
+
+
 def tier_create(
     *,
     scope: StaffScope,
@@ -319,17 +333,7 @@ def tier_create(
     try:
         with transaction.atomic(durable=True):
             tier = Tier.objects.create(canteen=canteen, name=_name(name), group=group, residency=residency)
-            TierPrice.objects.bulk_create(
-                TierPrice(
-                    tier=tier,
-                    set_meal=meal,
-                    eater_fen=line.eater_fen,
-                    city_fen=line.city_fen,
-                    district_fen=line.district_fen,
-                    street_fen=line.street_fen,
-                )
-                for meal, line in checked
-            )
+            _write_prices(tier, checked)
             audit_log(
                 "meals.tier.created",
                 actor=actor,
@@ -368,17 +372,7 @@ def tier_update(
             tier.save(update_fields=["name"])
         if checked is not None:
             TierPrice.objects.filter(tier=tier).delete()
-            TierPrice.objects.bulk_create(
-                TierPrice(
-                    tier=tier,
-                    set_meal=meal,
-                    eater_fen=line.eater_fen,
-                    city_fen=line.city_fen,
-                    district_fen=line.district_fen,
-                    street_fen=line.street_fen,
-                )
-                for meal, line in checked
-            )
+            _write_prices(tier, checked)
         audit_log(
             "meals.tier.updated",
             actor=actor,
