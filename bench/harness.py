@@ -115,6 +115,13 @@ class Response:
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
 
+    def parsed(self) -> Any:
+        """The JSON body, or None when there is none or it is not JSON."""
+        try:
+            return self.json()
+        except ValueError:
+            return None
+
 
 def percentile(sorted_values: list[float], q: float) -> float | None:
     """Nearest-rank percentile of an already sorted list (q in 0..100)."""

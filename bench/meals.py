@@ -129,13 +129,6 @@ class Sent:
     answer: Any
 
 
-def _parsed(r: Response) -> Any:
-    try:
-        return r.json()
-    except ValueError:
-        return None
-
-
 class LunchRush(Scenario):
     name = "meals"
     description = __doc__ or ""
@@ -530,7 +523,7 @@ class LunchRush(Scenario):
         if r.status == 0:
             return  # counted as an error by the harness, and as unanswered
         outcome["answered"] += 1
-        answer = _parsed(r)
+        answer = r.parsed()
         if r.headers.get("idempotent-replayed") != "false":
             unexpected["original_not_marked_fresh"] += 1
         at = (terminal.device_id, key)
@@ -584,7 +577,7 @@ class LunchRush(Scenario):
             r = await self._send(session, first.terminal, first.key, first.body, TAGS[RETRY])
             if r.status == 0:
                 return
-            if r.status != first.status or _parsed(r) != first.answer:
+            if r.status != first.status or r.parsed() != first.answer:
                 outcome["retries_different"] += 1
             elif r.headers.get("idempotent-replayed") != "true":
                 outcome["retries_not_marked_replayed"] += 1

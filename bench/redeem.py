@@ -136,13 +136,6 @@ class Sent:
     answer: Any
 
 
-def _parsed(r: Response) -> Any:
-    try:
-        return r.json()
-    except ValueError:
-        return None
-
-
 class VendingRush(Scenario):
     name = "redeem"
     description = __doc__ or ""
@@ -364,7 +357,7 @@ class VendingRush(Scenario):
                 return
             outcome["answered"] += 1
             state["answered_by_resident"][resident_id] += 1
-            answer = _parsed(r)
+            answer = r.parsed()
             if r.headers.get("idempotent-replayed") != "false":
                 outcome["original_not_marked_fresh"] += 1
             if r.status == 201 and isinstance(answer, dict):
@@ -388,7 +381,7 @@ class VendingRush(Scenario):
             r = await self._send(session, first.machine, first.key, first.body, RETRY_TAG)
             if r.status == 0:
                 return  # counted as an error by the harness, and below as unanswered
-            if r.status != first.status or _parsed(r) != first.answer:
+            if r.status != first.status or r.parsed() != first.answer:
                 outcome["retries_different"] += 1
             elif r.headers.get("idempotent-replayed") != "true":
                 outcome["retries_not_marked_replayed"] += 1
