@@ -349,7 +349,7 @@ def test_the_figures_by_canteen_and_group(month):
         "rider": (6, 1000 + 1300 + 1300 + 1500 + 2500 + 1500, 800 + 500 + 500 + 1000 + 1000),
         "elderly_70": (2, 2600, 1000),
         "elderly_80": (1, 1000, 800),
-        "walk_in": (2, 4300, 0),
+        "list_price": (2, 4300, 0),
     }
 
 

@@ -56,8 +56,8 @@ def _failed(status: int) -> int:
 
 
 def _group_label(group: str) -> str:
-    if not group or group == "walk_in":
-        return _("Walk-in")
+    if not group or group == "list_price":
+        return _("No group (list price)")
     return str(Group(group).label) if group in Group.values else group
 
 

@@ -405,7 +405,7 @@ def figures_by_group(scope: StaffScope, period: Period) -> list[GroupFigure]:
     )
     return [
         GroupFigure(
-            group=r["group"] or "walk_in",
+            group=r["group"] or "list_price",  # walk-ins and residents of no group
             meals=r["n"],
             eater_fen=r["eater"] or 0,
             subsidy_fen=(r["city"] or 0) + (r["district"] or 0) + (r["street"] or 0),
