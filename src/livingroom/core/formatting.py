@@ -15,6 +15,11 @@ def format_fen(fen: int | None) -> str:
     return f"{sign}¥{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
+def fen_to_yuan(fen: int) -> Decimal:
+    """Integer fen as a yuan number with two decimals (a form's initial value, a spreadsheet cell)."""
+    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
 def yuan_to_fen(yuan: str | int | Decimal) -> int:
     return int((Decimal(str(yuan)) * 100).quantize(Decimal(1)))
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from livingroom.core.errors import DomainError
+from livingroom.core.formatting import fen_to_yuan, yuan_to_fen
 from livingroom.core.forms import reason_field
 from livingroom.meals.models import LAYERS, MAX_PORTIONS, MAX_PRICE_FEN, Group, Layer, Menu, SetMeal, Tier
 from livingroom.meals.services import MenuLine, PriceLine, SetMealDraft
@@ -32,11 +33,11 @@ def show_error(form: forms.BaseForm, exc: DomainError, aliases: dict[str, str] |
 
 
 def to_fen(value: Decimal | None) -> int:
-    return int((value or Decimal(0)) * 100)
+    return yuan_to_fen(value or Decimal(0))
 
 
 def yuan(fen: int | None) -> Decimal | None:
-    return None if fen is None else (Decimal(fen) / 100).quantize(Decimal("0.01"))
+    return None if fen is None else fen_to_yuan(fen)
 
 
 def yuan_field(

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from livingroom.core import images
 from livingroom.core.audit import audit_log
+from livingroom.core.formatting import format_fen
 from livingroom.core.idempotency import run_idempotent
 from livingroom.core.scopes import StaffScope
 from livingroom.meals import errors
@@ -101,10 +102,6 @@ def _staff_canteen(scope: StaffScope, canteen_id: int, *, operate: bool = True) 
 
 def _holiday(day: dt.date) -> bool:
     return WorkCalendar.for_days([day]).is_holiday(day)
-
-
-def money(fen: int) -> str:
-    return f"¥{fen / 100:.2f}"
 
 
 # --- canteens, set meals, tiers ------------------------------------------------------------------
@@ -271,7 +268,7 @@ def _check_split(
 ) -> None:
     if eater + city + district + street > list_fen:
         raise errors.SubsidyTooLarge(
-            field=field, parts=money(eater + city + district + street), list=money(list_fen)
+            field=field, parts=format_fen(eater + city + district + street), list=format_fen(list_fen)
         )
 
 

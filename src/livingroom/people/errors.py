@@ -1,6 +1,13 @@
 from django.utils.translation import gettext_lazy as _
 
-from livingroom.core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, RateLimited
+from livingroom.core.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+)
 
 
 class SmsCodeInvalid(NotAuthenticated):
@@ -64,3 +71,8 @@ class PassExpired(InvalidInput):
 class PassReplayed(Conflict):
     code = "pass_replayed"
     default_message = _("This resident pass was already used. Please refresh it on your phone.")
+
+
+class CredentialPhotoNotFound(NotFound):
+    code = "photo_not_found"
+    default_message = _("No photo of this credential.")

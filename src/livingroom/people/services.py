@@ -426,7 +426,7 @@ def credential_photo_view(
         raise NotFound()
     verification = EligibilityVerification.objects.filter(pk=verification_id, resident=resident).first()
     if verification is None or not verification.credential_photo:
-        raise NotFound(code="photo_not_found")
+        raise errors.CredentialPhotoNotFound()
     photo = base64.b64decode(verification.credential_photo)
     with transaction.atomic(durable=True):
         audit_log(
