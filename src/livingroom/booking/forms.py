@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from livingroom.booking.models import BookingRules
 from livingroom.booking.services import RULE_FIELDS
-from livingroom.core.forms import ActionForm, reason_field  # noqa: F401 - the console's forms
+from livingroom.core.forms import ActionForm, date_field, reason_field  # noqa: F401 - the console's forms
 from livingroom.core.forms import ReasonForm as BaseReasonForm
 from livingroom.core.validators import MAX_DB_ID
 
@@ -29,15 +29,6 @@ def _weekday_choices() -> list[tuple[int, Any]]:
         (5, _("Saturday")),
         (6, _("Sunday")),
     ]
-
-
-def date_field(label: Any, **kwargs: Any) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
-        input_formats=["%Y-%m-%d"],
-        **kwargs,
-    )
 
 
 def time_field(label: Any, **kwargs: Any) -> forms.TimeField:

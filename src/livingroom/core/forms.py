@@ -16,6 +16,16 @@ def add_domain_error(form: forms.Form, exc: DomainError) -> None:
     form.add_error(field, exc.message)
 
 
+def date_field(label: Any, **kwargs: Any) -> forms.DateField:
+    """A date typed or picked as YYYY-MM-DD (the browser's date input)."""
+    return forms.DateField(
+        label=label,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        input_formats=["%Y-%m-%d"],
+        **kwargs,
+    )
+
+
 def reason_field(label: Any = None, **kwargs: Any) -> forms.CharField:
     return forms.CharField(
         label=label or _("Reason"),

@@ -15,7 +15,7 @@ from django.utils.translation import pgettext_lazy
 
 from livingroom.core.errors import DomainError
 from livingroom.core.formatting import fen_to_yuan, yuan_to_fen
-from livingroom.core.forms import reason_field
+from livingroom.core.forms import date_field, reason_field
 from livingroom.meals.models import LAYERS, MAX_PORTIONS, MAX_PRICE_FEN, Group, Layer, Menu, SetMeal, Tier
 from livingroom.meals.services import MenuLine, PriceLine, SetMealDraft
 
@@ -51,15 +51,6 @@ def yuan_field(
         max_digits=14,
         decimal_places=2,
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "class": "mc-money"}),
-        **kwargs,
-    )
-
-
-def date_field(label: Any, **kwargs: Any) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
-        input_formats=["%Y-%m-%d"],
         **kwargs,
     )
 

@@ -12,20 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from livingroom.core.errors import DomainError
-from livingroom.core.forms import reason_field
+from livingroom.core.forms import date_field, reason_field
 from livingroom.points.models import MAX_POINTS, MAX_QUANTITY, MAX_STOCK, Reward
 from livingroom.points.services import RewardDraft
 
 Choices = Sequence[tuple[Any, Any]]
-
-
-def date_field(label: Any, **kwargs: Any) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
-        input_formats=["%Y-%m-%d"],
-        **kwargs,
-    )
 
 
 def points_field(label: Any, *, minimum: int = 1, **kwargs: Any) -> forms.IntegerField:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from livingroom.core.errors import DomainError
 from livingroom.core.formatting import yuan_to_fen
-from livingroom.core.forms import ActionForm, ReasonForm, reason_field  # noqa: F401 - the console's forms
+from livingroom.core.forms import ActionForm, ReasonForm, date_field, reason_field  # noqa: F401 - the console's forms
 from livingroom.people.models import EligibilityVerification
 from livingroom.programs import payments
 from livingroom.programs.models import MAX_CAPACITY, MAX_PRICE_FEN, MAX_WAITLIST, Program
@@ -59,15 +59,6 @@ def datetime_field(label: Any, **kwargs: Any) -> forms.DateTimeField:
         label=label,
         widget=forms.DateTimeInput(format=DATETIME_FORMAT, attrs={"type": "datetime-local"}),
         input_formats=[DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        **kwargs,
-    )
-
-
-def date_field(label: Any, **kwargs: Any) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
-        input_formats=["%Y-%m-%d"],
         **kwargs,
     )
 

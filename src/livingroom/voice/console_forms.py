@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from livingroom.core.errors import DomainError
-from livingroom.core.forms import ActionForm  # noqa: F401 - the console's forms
+from livingroom.core.forms import ActionForm, date_field  # noqa: F401 - the console's forms
 from livingroom.places.models import CalendarDay
 from livingroom.voice.models import (
     MAX_CHOICES,
@@ -49,15 +49,6 @@ def show_error(form: forms.BaseForm, exc: DomainError, aliases: dict[str, str] |
     field = (aliases or {}).get(exc.field or "", exc.field or "")
     form.add_error(field if field in form.fields else None, exc.message)
     return 400 if exc.status == 404 else exc.status
-
-
-def date_field(label: Any, **kwargs: Any) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
-        input_formats=["%Y-%m-%d"],
-        **kwargs,
-    )
 
 
 def _one_line(value: str, limit: int) -> str:

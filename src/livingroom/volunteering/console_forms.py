@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from livingroom.core.errors import DomainError
-from livingroom.core.forms import ActionForm, ReasonForm, reason_field  # noqa: F401 - the console's forms
+from livingroom.core.forms import ActionForm, ReasonForm, date_field, reason_field  # noqa: F401 - the console's forms
 from livingroom.volunteering.models import (
     MAX_BONUS_POINTS,
     MAX_NEEDED,
@@ -28,15 +28,6 @@ from livingroom.volunteering.services import ActivityDraft, HoursLine, ShiftDraf
 Choices = Sequence[tuple[Any, Any]]
 SHIFT_ROWS = 6
 SHIFT_PARTS = ("role", "place", "date", "start", "end", "needed")
-
-
-def date_field(label: Any, **kwargs: Any) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
-        input_formats=["%Y-%m-%d"],
-        **kwargs,
-    )
 
 
 def time_field(label: Any, **kwargs: Any) -> forms.TimeField:

@@ -13,21 +13,13 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from livingroom.core.forms import date_field
 from livingroom.points.forms import CenterFilterForm
 from livingroom.volunteering.models import MAX_SHIFT_MINUTES
 
 __all__ = ["CenterFilterForm", "CertificateForm", "CorrectionForm", "RegisterForm"]
 
 Choices = Sequence[tuple[Any, Any]]
-
-
-def date_field(label: Any, **kwargs: Any) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
-        input_formats=["%Y-%m-%d"],
-        **kwargs,
-    )
 
 
 class RegisterForm(forms.Form):
