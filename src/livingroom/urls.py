@@ -3,8 +3,10 @@ from django.urls import include, path, register_converter
 
 from livingroom.api import api
 from livingroom.core.converters import IdConverter
+from livingroom.people.auth import admin_site_behind_console_sign_in
 
 register_converter(IdConverter, "id")
+admin_site_behind_console_sign_in(admin.site)
 
 urlpatterns = [
     path("api/v1/", api.urls),

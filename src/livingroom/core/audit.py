@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 
 from livingroom.core import context
 from livingroom.core.models import AuditEvent
@@ -38,3 +40,24 @@ def audit_log(
         ip=ctx.ip,
         request_id=ctx.request_id,
     )
+
+
+# The legal floor: multi-level protection 2.0 (level 3) keeps audit records at least 184 days.
+MIN_RETENTION_DAYS = 184
+
+
+def audit_retention_days() -> int:
+    from django.conf import settings
+
+    return max(int(settings.LIVINGROOM_AUDIT_RETENTION_DAYS), MIN_RETENTION_DAYS)
+
+
+def audit_prune(*, now: dt.datetime | None = None) -> int:
+    """Deletes audit events older than the configured retention (never younger than 184 days;
+    PostgreSQL's trigger refuses that too). Returns how many were deleted; the prune is itself
+    recorded."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=audit_retention_days())
+    with transaction.atomic(durable=True):
+        deleted, _ = AuditEvent.objects.filter(at__lt=cutoff).delete()
+        audit_log("core.audit.pruned", data={"before": cutoff.isoformat(), "deleted": deleted})
+    return deleted

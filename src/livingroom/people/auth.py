@@ -22,17 +22,22 @@ from livingroom.people.scopes import staff_scope
 from livingroom.people.services import api_token_authenticate
 
 SESSION_METHOD = "auth_method"
-SESSION_LAST_SEEN = "staff_last_seen"
+SESSION_LAST_SEEN = "last_seen"
+SESSION_STARTED = "started_at"
 METHOD_SMS = "sms"
 METHOD_STAFF = "staff"
 
 
 def start_session(request: HttpRequest, user: User, *, method: str) -> None:
+    """Signs in (a new session key) and records when and how: every browser session ends after
+    ``LIVINGROOM_SESSION_IDLE_SECONDS`` without a request and ``LIVINGROOM_SESSION_MAX_SECONDS``
+    after sign-in, whatever happens in between (``people.middleware.SessionLimitsMiddleware``)."""
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    now = int(timezone.now().timestamp())
     request.session[SESSION_METHOD] = method
-    if method == METHOD_STAFF:
-        request.session[SESSION_LAST_SEEN] = int(timezone.now().timestamp())
-        request.session.set_expiry(settings.LIVINGROOM_STAFF_IDLE_SECONDS)
+    request.session[SESSION_STARTED] = now
+    request.session[SESSION_LAST_SEEN] = now
+    request.session.set_expiry(settings.LIVINGROOM_SESSION_IDLE_SECONDS)
 
 
 def end_session(request: HttpRequest) -> None:
@@ -91,3 +96,23 @@ def acting_user(request: HttpRequest) -> User:
     if not isinstance(user, User):
         raise NotAuthenticated()
     return user
+
+
+def admin_site_behind_console_sign_in(site: Any) -> None:
+    """Django's admin has its own password-only sign-in; ours needs password + TOTP with lockouts
+    and rate limits. The admin therefore sends people to the console sign-in and admits only a
+    console session of an active superuser or ``is_staff`` user."""
+    from django.contrib.auth.views import redirect_to_login
+
+    def login_view(request: HttpRequest, extra_context: Any = None) -> Any:
+        next_url = request.GET.get("next") or request.get_full_path()
+        return redirect_to_login(next_url, settings.STAFF_LOGIN_URL)
+
+    def has_permission(request: HttpRequest) -> bool:
+        user = request.user
+        return bool(
+            user.is_active and user.is_staff and request.session.get(SESSION_METHOD) == METHOD_STAFF
+        )
+
+    site.login = login_view
+    site.has_permission = has_permission

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from livingroom.core.audit import audit_log, audit_retention_days
+from livingroom.core.errors import PermissionDenied
+from livingroom.core.excel import xlsx_response
 from livingroom.core.permissions import staff_required, staff_scope_of
+from livingroom.core.selectors import audit_events, audit_records
 from livingroom.people.selectors import resident_eligibilities, resident_of, residents_for_staff
 from livingroom.places.selectors import (
     center_areas,
@@ -20,7 +26,11 @@ from livingroom.places.selectors import (
     public_centers,
     streets,
 )
+from livingroom.web.console_forms import AuditFilterForm
 from livingroom.web.context_processors import ELDERLY_COOKIE
+
+AUDIT_PAGE_ROWS = 200
+AUDIT_EXPORT_ROWS = 100_000
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -69,4 +79,70 @@ def console_home(request: HttpRequest) -> HttpResponse:
             "office_share": float(office / (service + office)) if (service + office) else None,
             "renovated": [c for c in rows if c.office_share_before is not None][:10],
         },
+    )
+
+
+@staff_required
+def console_audit(request: HttpRequest) -> HttpResponse:
+    """The audit log: every write and every view of personal data, with time, who, event, object
+    and result. District officials only (auditors); the export is itself recorded."""
+    if not staff_scope_of(request).district:
+        raise PermissionDenied()
+    form = AuditFilterForm(request.GET or None)
+    valid = form.is_valid() if request.GET else True
+    data = form.cleaned_data if request.GET and valid else {}
+    events = audit_events(
+        date_from=data.get("from"),
+        date_to=data.get("to"),
+        action=data.get("action", ""),
+        actor=data.get("actor", ""),
+        result=data.get("result", ""),
+    )
+    if valid and request.GET.get("format") == "xlsx":
+        records = list(audit_records(events[:AUDIT_EXPORT_ROWS]))
+        audit_log(
+            "core.audit.exported",
+            actor=request.user,
+            data={"events": len(records), "filters": {k: str(v) for k, v in data.items() if v}},
+        )
+        return xlsx_response(
+            "audit-log.xlsx",
+            str(_("Audit log")),
+            [
+                _("Time"),
+                _("Who"),
+                _("Event"),
+                _("Object"),
+                _("Result"),
+                _("IP address"),
+                _("Request"),
+                _("Details"),
+            ],
+            [
+                [
+                    r["at"],
+                    r["actor"],
+                    r["action"],
+                    f"{r['object_type']}#{r['object_id']}" if r["object_type"] else "",
+                    r["result"],
+                    r["ip"],
+                    r["request_id"],
+                    json.dumps(r["data"], ensure_ascii=False),
+                ]
+                for r in records
+            ],
+        )
+    query = request.GET.copy()
+    query["format"] = "xlsx"
+    return render(
+        request,
+        "web/console_audit.html",
+        {
+            "form": form,
+            "events": list(events[:AUDIT_PAGE_ROWS]) if valid else [],
+            "limit": AUDIT_PAGE_ROWS,
+            "retention_days": audit_retention_days(),
+            "export_qs": query.urlencode(),
+        },
+        status=200 if valid else 400,
     )
