@@ -50,8 +50,16 @@ def browser() -> Iterator:
 
 @pytest.fixture
 def new_page(browser, live_server) -> Iterator[Callable]:
-    """``new_page(viewport)`` opens a page in a fresh browser context (own cookies) on the live server."""
+    """``new_page(viewport)`` opens a page in a fresh browser context (own cookies) on the live server.
+
+    Whatever the Content-Security-Policy blocks on any page (an inline script, a handler, a resource
+    from another origin) fails the test: the browser reports it on the console."""
     contexts = []
+    blocked: list[str] = []
+
+    def watch(message) -> None:
+        if "Content Security Policy" in message.text:
+            blocked.append(message.text)
 
     def open_page(viewport: dict, locale: str = "zh-CN"):
         context = browser.new_context(
@@ -59,11 +67,14 @@ def new_page(browser, live_server) -> Iterator[Callable]:
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", watch)
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert blocked == [], "blocked by the Content-Security-Policy"
 
 
 @pytest.fixture
