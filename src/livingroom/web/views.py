@@ -109,7 +109,7 @@ def console_audit(request: HttpRequest) -> HttpResponse:
             "audit-log.xlsx",
             str(_("Audit log")),
             [
-                _("Time"),
+                _("When"),
                 _("Who"),
                 _("Event"),
                 _("Object"),
