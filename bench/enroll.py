@@ -47,6 +47,7 @@ from harness import (
     SignedInResident,
     create_residents,
     get_job,
+    home_center,
     main,
     percentile,
     run_pgbench,
@@ -106,13 +107,10 @@ class CourseRush(Scenario):
         from livingroom.people.models import StaffRole, User
         from livingroom.people.scopes import staff_scope
         from livingroom.places import services as places
-        from livingroom.places.models import Center, Community, Street
         from livingroom.programs import services
 
         args = bench.args
-        street = Street.objects.create(code="440306001", name="西乡街道")
-        community = Community.objects.create(street=street, code="440306001001", name="固戍社区")
-        center = Center.objects.create(community=community, name="固戍社区党群服务中心")
+        _, community, center = home_center()
         classroom = places.space_create(
             center=center, name="书画室", kind="activity", floor=2, area_m2=80, capacity=40
         )

@@ -474,6 +474,20 @@ class Scenario:
 # --- data helpers (call from Scenario.setup) ---------------------------------------------------
 
 
+def home_center() -> tuple[Any, Any, Any]:
+    """``(street, community, center)`` of the scenarios set in one place (西乡街道, 固戍社区 and its
+    center): made on the first call and found on the next, so two scenarios set up in one database
+    (``bench/chaos.py`` runs the enrolment rush and the vending machines together) share them."""
+    from livingroom.places.models import Center, Community, Street
+
+    street, _ = Street.objects.get_or_create(code="440306001", defaults={"name": "西乡街道"})
+    community, _ = Community.objects.get_or_create(
+        code="440306001001", defaults={"street": street, "name": "固戍社区"}
+    )
+    center, _ = Center.objects.get_or_create(community=community, name="固戍社区党群服务中心")
+    return street, community, center
+
+
 def load_district(*, seed: int = 20241120) -> None:
     """The demo district's places: 10 sub-districts, 124 communities, a center each with opening
     hours, spaces and facilities (no staff, residents or bookings: scenarios make their own).
@@ -699,6 +713,29 @@ def drop_database(pg_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def migrate_and_setup(database_url: str, var_dir: Path) -> dict[str, str]:
+    """Step 1 of a run, once the database exists: the environment (``_bench_env``, also written to
+    ``var_dir/bench.env``) set in this process, ``migrate`` run in a subprocess, then
+    ``django.setup()`` here. Returns the environment (gunicorn gets ``os.environ``, which holds it)."""
+    env = _bench_env(database_url, var_dir)
+    os.environ.update(env)
+    (var_dir / "bench.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    t = time.perf_counter()
+    subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [str(VENV_BIN / "python"), "-m", "livingroom", "migrate", "--noinput", "-v", "0"],
+        env=dict(os.environ),
+        cwd=ROOT,
+        check=True,
+        timeout=180,
+    )
+    log(f"migrate                          {time.perf_counter() - t:6.1f} s")
+
+    import django
+
+    django.setup()
+    return env
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -719,7 +756,16 @@ def _health_ok(port: int) -> bool:
 class Server:
     """gunicorn ``livingroom.wsgi:application`` on 127.0.0.1, in its own process group."""
 
-    def __init__(self, *, port: int, workers: int, worker_class: str, threads: int, log_path: Path) -> None:
+    def __init__(
+        self,
+        *,
+        port: int,
+        workers: int,
+        worker_class: str,
+        threads: int,
+        log_path: Path,
+        extra_args: Iterable[str] = (),
+    ) -> None:
         self.port = port
         self.cmd = [
             str(VENV_BIN / "gunicorn"),
@@ -732,6 +778,7 @@ class Server:
             "--graceful-timeout=5",
             "--backlog=2048",
             "--log-level=warning",
+            *extra_args,
         ]
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
@@ -761,6 +808,22 @@ class Server:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)  # its own process group, started above
             self.proc.wait(timeout=5)
+
+    def worker_pids(self) -> list[int]:
+        """The master's children (its workers), read from /proc: empty when it has none or is gone."""
+        if self.proc is None:
+            return []
+        master = self.proc.pid
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # "pid (comm) state ppid ...": comm may hold spaces, so split after its ")".
+                fields = stat.read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # gone meanwhile
+            if fields and int(fields[1]) == master:
+                pids.append(int(stat.parent.name))
+        return sorted(pids)
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -913,25 +976,10 @@ def main(scenario: Scenario, argv: list[str] | None = None) -> dict[str, Any]:
     db_created = False
     t_start = time.perf_counter()
     try:
-        env = _bench_env(database_url, var_dir)
-        os.environ.update(env)
-        (var_dir / "bench.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         log(f"== {scenario.name}: database {db_name}, var dir {var_dir}")
         create_database(pg_url, db_name)
         db_created = True
-        t = time.perf_counter()
-        subprocess.run(  # noqa: S603 - our own interpreter and arguments
-            [str(VENV_BIN / "python"), "-m", "livingroom", "migrate", "--noinput", "-v", "0"],
-            env=dict(os.environ),
-            cwd=ROOT,
-            check=True,
-            timeout=180,
-        )
-        log(f"migrate                          {time.perf_counter() - t:6.1f} s")
-
-        import django
-
-        django.setup()
+        migrate_and_setup(database_url, var_dir)
         from django.db import connections
 
         t = time.perf_counter()

@@ -62,6 +62,7 @@ from harness import (
     Session,
     _json_bytes,
     create_residents,
+    home_center,
     log,
     main,
     percentile,
@@ -170,14 +171,12 @@ class VendingRush(Scenario):
     # --- set-up -----------------------------------------------------------------------------
 
     def setup(self, bench: Bench) -> None:
-        from livingroom.places.models import Center, Community, Device, Street
+        from livingroom.places.models import Center, Community, Device
         from livingroom.points import services as points
         from livingroom.points.models import Reward
 
         args = bench.args
-        street = Street.objects.create(code="440306001", name="西乡街道")
-        community = Community.objects.create(street=street, code="440306001001", name="固戍社区")
-        center = Center.objects.create(community=community, name="固戍社区党群服务中心")
+        street, community, center = home_center()
         reward = self._drink(center, args.price, args.stock)
         machines = []
         for i in range(args.machines):
