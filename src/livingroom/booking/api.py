@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AwareDatetime
 
 from livingroom.booking import selectors, services
 from livingroom.booking.calendar import active_suspension
 from livingroom.booking.models import Booking, BookingRules
 from livingroom.core.permissions import staff_scope_of
-from livingroom.core.schemas import DbId, ErrorOut
+from livingroom.core.schemas import DbId, ErrorOut, LocalTime
 from livingroom.people import errors as people_errors
 from livingroom.people.auth import acting_user
 from livingroom.people.models import Resident
@@ -27,15 +27,6 @@ staff_router = Router(tags=["staff: bookings"])
 
 Text200 = Field("", max_length=200)
 
-
-def _no_offset(value: dt.time) -> dt.time:
-    if value.tzinfo is not None:
-        raise ValueError("a local time of day without a time-zone offset, e.g. 19:00")
-    return value
-
-
-# A time of day in the center's local time ("19:00"); an offset ("19:00+08:00") is refused.
-LocalTime = Annotated[dt.time, AfterValidator(_no_offset)]
 
 # ``?from=2026-11-28&to=2026-11-30`` (``from`` is a Python keyword, hence the aliases).
 FROM = Query(None, alias="from")
@@ -73,7 +64,7 @@ class RulesOut(Schema):
     min_minutes: int
     max_minutes: int
     horizon_days: int
-    release_time: dt.time | None
+    release_time: LocalTime | None
     max_per_day: int | None
     max_minutes_per_week: int | None
     requires_approval: bool
@@ -249,7 +240,7 @@ def my_bookings(request: HttpRequest) -> MyBookingsOut:
 
 @resident_router.post(
     "/bookings/{booking_id}/cancel",
-    response={200: BookingOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: BookingOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Cancel my booking before the cut-off",
 )
 def cancel_booking(request: HttpRequest, booking_id: DbId, payload: CancelIn | None = None) -> BookingOut:
@@ -353,7 +344,7 @@ class ReasonIn(Schema):
 
 @staff_router.post(
     "/bookings/{booking_id}/approve",
-    response={200: StaffBookingOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: StaffBookingOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Approve a booking request",
 )
 def staff_approve(request: HttpRequest, booking_id: DbId) -> StaffBookingOut:
@@ -676,7 +667,7 @@ class NoteOut(Schema):
 
 @staff_router.get(
     "/bookings/{booking_id}/rehab-notes",
-    response={200: list[NoteOut], 404: ErrorOut},
+    response={200: list[NoteOut], 400: ErrorOut, 404: ErrorOut},
     summary="Session notes of a rehabilitation appointment (therapists of the room only; audited)",
 )
 def rehab_notes(request: HttpRequest, booking_id: DbId) -> list[NoteOut]:
@@ -700,7 +691,7 @@ def rehab_note_add(request: HttpRequest, booking_id: DbId, payload: NoteIn) -> S
 
 @staff_router.post(
     "/suspensions/{suspension_id}/lift",
-    response={200: dict, 403: ErrorOut, 404: ErrorOut},
+    response={200: dict, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="Lift a resident's booking suspension",
 )
 def lift_suspension(request: HttpRequest, suspension_id: DbId) -> dict:

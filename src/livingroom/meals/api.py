@@ -13,7 +13,7 @@ from ninja import Field, Header, Router, Schema, Status
 from pydantic import StrictBool, StrictInt
 
 from livingroom.core.permissions import staff_scope_of
-from livingroom.core.schemas import BodyId, DbId, ErrorOut
+from livingroom.core.schemas import BodyId, DbId, ErrorOut, LocalTime
 from livingroom.meals import errors, selectors, services
 from livingroom.meals.models import MAX_PORTIONS, Canteen, Meal, Menu, SetMeal, Tier
 from livingroom.meals.pricing import Price
@@ -301,7 +301,7 @@ def order(request: HttpRequest, payload: OrderIn) -> Status[MealOut]:
 
 @resident_router.delete(
     "/me/meal-orders/{meal_id}",
-    response={200: MealOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: MealOut, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Cancel my order before serving starts (the portion and the day's subsidy go back)",
 )
 def cancel_order(request: HttpRequest, meal_id: DbId) -> MealOut:
@@ -328,7 +328,7 @@ def _answer(status: int, body: dict[str, Any], replayed: bool) -> HttpResponse:
 
 @device_router.get(
     "/devices/canteen/menu",
-    response={200: DayMenuOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: DayMenuOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="Today's menus of this terminal's canteen",
 )
 def terminal_menu(request: HttpRequest, canteen: DbId | None = None) -> DayMenuOut:
@@ -527,7 +527,7 @@ class SetMealIn(Schema):
 
 @staff_router.get(
     "/canteens/{canteen_id}/set-meals",
-    response={200: list[SetMealOut], 404: ErrorOut},
+    response={200: list[SetMealOut], 400: ErrorOut, 404: ErrorOut},
     summary="A canteen's set meals",
 )
 def staff_set_meals(request: HttpRequest, canteen_id: DbId) -> list[SetMealOut]:
@@ -635,7 +635,9 @@ def _lines(prices: list[PriceLineIO]) -> list[services.PriceLine]:
 
 
 @staff_router.get(
-    "/canteens/{canteen_id}/tiers", response={200: list[TierOut], 404: ErrorOut}, summary="A canteen's tiers"
+    "/canteens/{canteen_id}/tiers",
+    response={200: list[TierOut], 400: ErrorOut, 404: ErrorOut},
+    summary="A canteen's tiers",
 )
 def staff_tiers(request: HttpRequest, canteen_id: DbId) -> list[TierOut]:
     canteen = selectors.canteen_for_staff(staff_scope_of(request), canteen_id)
@@ -678,7 +680,7 @@ def staff_update_tier(request: HttpRequest, tier_id: DbId, payload: TierPatch) -
 
 @staff_router.delete(
     "/tiers/{tier_id}",
-    response={200: TierOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: TierOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="Retire a tier (it no longer prices meals; past meals keep it)",
 )
 def staff_retire_tier(request: HttpRequest, tier_id: DbId) -> TierOut:
@@ -694,8 +696,8 @@ class MenuLineIn(Schema):
 class MenuIn(Schema):
     day: dt.date
     period: Literal["breakfast", "lunch", "dinner"] = "lunch"
-    serves_from: dt.time
-    serves_until: dt.time
+    serves_from: LocalTime
+    serves_until: LocalTime
     note: str = Field("", max_length=200)
     items: list[MenuLineIn] = Field(..., min_length=1, max_length=30)
 

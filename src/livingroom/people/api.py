@@ -205,7 +205,7 @@ def login(request: HttpRequest, payload: LoginIn) -> TokenOut:
 
 @auth_router.post(
     "/staff-login",
-    response={200: TokenOut, 401: ErrorOut, 403: ErrorOut, 423: ErrorOut},
+    response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 423: ErrorOut},
     summary="Staff sign-in (password + TOTP)",
 )
 def staff_login(request: HttpRequest, payload: StaffLoginIn) -> TokenOut:
@@ -273,21 +273,25 @@ def logout(request: HttpRequest) -> Status[None]:
 # --- staff ------------------------------------------------------------------------------------
 
 
-@staff_router.get("/residents", response=list[ResidentOut], summary="Search residents in scope (masked)")
+@staff_router.get(
+    "/residents",
+    response={200: list[ResidentOut], 400: ErrorOut},
+    summary="Search residents in scope (masked)",
+)
 def staff_residents(request: HttpRequest, q: str = "", limit: int = 50) -> list[ResidentOut]:
     limit = max(1, min(limit, 200))
     found = selectors.resident_search(staff_scope_of(request), q[:60], limit=limit)
     return [_resident_out(r) for r in found]
 
 
-@staff_router.get("/residents/{resident_id}", response={200: ResidentOut, 404: ErrorOut})
+@staff_router.get("/residents/{resident_id}", response={200: ResidentOut, 400: ErrorOut, 404: ErrorOut})
 def staff_resident(request: HttpRequest, resident_id: DbId) -> ResidentOut:
     return _resident_out(selectors.resident_for_staff(staff_scope_of(request), resident_id))
 
 
 @staff_router.post(
     "/residents/{resident_id}/reveal",
-    response={200: RevealOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: RevealOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="Show the full ID number (audited)",
 )
 def staff_reveal(request: HttpRequest, resident_id: DbId, payload: RevealIn) -> RevealOut:
@@ -419,7 +423,7 @@ def add_dependant(request: HttpRequest, payload: DependantIn) -> Status[Dependan
 
 @me_router.delete(
     "/me/dependants/{dependant_id}",
-    response={204: None, 404: ErrorOut},
+    response={204: None, 400: ErrorOut, 404: ErrorOut},
     summary="Remove a family member from my list",
 )
 def remove_dependant(request: HttpRequest, dependant_id: DbId) -> Status[None]:

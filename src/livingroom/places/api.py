@@ -12,7 +12,7 @@ from django.utils import timezone
 from ninja import Router, Schema
 
 from livingroom.core.permissions import staff_scope_of
-from livingroom.core.schemas import DbId, ErrorOut
+from livingroom.core.schemas import DbId, ErrorOut, LocalTime
 from livingroom.places import selectors
 from livingroom.places.models import Center
 
@@ -40,8 +40,8 @@ class CenterSummary(Schema):
 
 class HoursOut(Schema):
     weekday: int
-    opens: dt.time
-    closes: dt.time
+    opens: LocalTime
+    closes: LocalTime
 
 
 class SpaceOut(Schema):
@@ -155,7 +155,9 @@ def list_streets(request: HttpRequest) -> list[StreetOut]:
 
 
 @public_router.get(
-    "/centers", response=list[CenterSummary], summary="Service centers (filter by sub-district, community)"
+    "/centers",
+    response={200: list[CenterSummary], 400: ErrorOut},
+    summary="Service centers (filter by sub-district, community)",
 )
 def list_centers(
     request: HttpRequest, street: DbId | None = None, community: DbId | None = None, q: str = ""
@@ -166,14 +168,18 @@ def list_centers(
 
 @public_router.get(
     "/centers/{center_id}",
-    response={200: CenterDetail, 404: ErrorOut},
+    response={200: CenterDetail, 400: ErrorOut, 404: ErrorOut},
     summary="A center: opening hours, spaces, facilities, areas",
 )
 def get_center(request: HttpRequest, center_id: DbId) -> CenterDetail:
     return _detail(selectors.center_detail(center_id), staff=False)
 
 
-@staff_router.get("/centers", response=list[StaffCenterRow], summary="Centers in scope with floor areas")
+@staff_router.get(
+    "/centers",
+    response={200: list[StaffCenterRow], 400: ErrorOut},
+    summary="Centers in scope with floor areas",
+)
 def staff_centers(
     request: HttpRequest, street: DbId | None = None, q: str = "", sort: str = "community"
 ) -> list[StaffCenterRow]:
@@ -195,7 +201,9 @@ def staff_centers(
 
 
 @staff_router.get(
-    "/centers/{center_id}", response={200: CenterDetail, 404: ErrorOut}, summary="A center in scope"
+    "/centers/{center_id}",
+    response={200: CenterDetail, 400: ErrorOut, 404: ErrorOut},
+    summary="A center in scope",
 )
 def staff_center(request: HttpRequest, center_id: DbId) -> CenterDetail:
     return _detail(selectors.center_for_staff(staff_scope_of(request), center_id), staff=True)  # type: ignore[attr-defined]

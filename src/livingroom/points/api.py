@@ -418,7 +418,7 @@ def staff_count(request: HttpRequest, reward_id: DbId, payload: CountIn) -> Stoc
 
 @staff_router.get(
     "/rewards/{reward_id}/moves",
-    response={200: list[StockMoveOut], 404: ErrorOut},
+    response={200: list[StockMoveOut], 400: ErrorOut, 404: ErrorOut},
     summary="Every movement of a reward's stock, newest first",
 )
 def staff_moves(request: HttpRequest, reward_id: DbId) -> list[StockMoveOut]:

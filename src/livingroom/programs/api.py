@@ -233,7 +233,7 @@ def list_programs(
 
 @public_router.get(
     "/programs/{program_id}",
-    response={200: ProgramDetailOut, 404: ErrorOut},
+    response={200: ProgramDetailOut, 400: ErrorOut, 404: ErrorOut},
     summary="One course with its sessions",
 )
 def get_program(request: HttpRequest, program_id: DbId) -> ProgramDetailOut:
@@ -278,7 +278,7 @@ def my_enrollments(request: HttpRequest) -> list[EnrollmentOut]:
 
 @resident_router.delete(
     "/me/enrollments/{enrollment_id}",
-    response={200: EnrollmentOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: EnrollmentOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Cancel an enrolment or leave the waiting list",
 )
 def cancel_enrollment(request: HttpRequest, enrollment_id: DbId) -> EnrollmentOut:
@@ -287,7 +287,7 @@ def cancel_enrollment(request: HttpRequest, enrollment_id: DbId) -> EnrollmentOu
 
 @resident_router.post(
     "/me/enrollments/{enrollment_id}/accept",
-    response={200: EnrollmentOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: EnrollmentOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Accept a seat offered from the waiting list",
 )
 def accept_offer(request: HttpRequest, enrollment_id: DbId) -> EnrollmentOut:
@@ -541,7 +541,7 @@ def staff_propose(request: HttpRequest, payload: ProgramIn) -> Status[StaffProgr
 
 @staff_router.get(
     "/programs/{program_id}",
-    response={200: StaffProgramOut, 404: ErrorOut},
+    response={200: StaffProgramOut, 400: ErrorOut, 404: ErrorOut},
     summary="One course with its figures",
 )
 def staff_get(request: HttpRequest, program_id: DbId) -> StaffProgramOut:
@@ -628,7 +628,7 @@ class DrawOut(Schema):
 
 @staff_router.get(
     "/programs/{program_id}/draw",
-    response={200: DrawOut, 404: ErrorOut},
+    response={200: DrawOut, 400: ErrorOut, 404: ErrorOut},
     summary="The opening draw: seed, entrants, order, and its replay by the server",
 )
 def staff_draw(request: HttpRequest, program_id: DbId) -> DrawOut:
@@ -670,7 +670,7 @@ class RosterRowOut(Schema):
 
 @staff_router.get(
     "/sessions/{session_id}/roster",
-    response={200: list[RosterRowOut], 404: ErrorOut},
+    response={200: list[RosterRowOut], 400: ErrorOut, 404: ErrorOut},
     summary="Who is enrolled for a session and whether they came (names masked)",
 )
 def staff_roster(request: HttpRequest, session_id: DbId) -> list[RosterRowOut]:
@@ -774,7 +774,7 @@ def staff_payment(request: HttpRequest, enrollment_id: DbId, payload: PaymentIn)
 
 @staff_router.get(
     "/talents",
-    response=list[TalentOut],
+    response={200: list[TalentOut], 400: ErrorOut},
     summary="Talent applications in my communities (staff who see residents)",
 )
 def staff_talents(

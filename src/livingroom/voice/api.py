@@ -282,7 +282,7 @@ class ReopenIn(Schema):
 
 @survey_router.get(
     "/surveys/{survey_id}",
-    response={200: SurveyOut, 404: ErrorOut},
+    response={200: SurveyOut, 400: ErrorOut, 404: ErrorOut},
     summary="A published survey with its questions (signed in or not)",
 )
 def survey(request: HttpRequest, survey_id: DbId) -> SurveyOut:
@@ -330,7 +330,7 @@ def board(request: HttpRequest, center: DbId | None = None) -> list[PublicSugges
 
 @survey_router.get(
     "/suggestions/{tracking_no}",
-    response={200: SuggestionOut | PublicSuggestionOut, 404: ErrorOut},
+    response={200: SuggestionOut | PublicSuggestionOut, 400: ErrorOut, 404: ErrorOut},
     summary="A request by its tracking number: all of it for its resident, the public view for others",
 )
 def suggestion(request: HttpRequest, tracking_no: str) -> SuggestionOut | PublicSuggestionOut:
@@ -571,7 +571,7 @@ def survey_publish(request: HttpRequest, survey_id: DbId) -> StaffSurveyOut:
 
 @staff_router.post(
     "/voice/surveys/{survey_id}/close",
-    response={200: StaffSurveyOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: StaffSurveyOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Close a survey to further answers",
 )
 def survey_close(request: HttpRequest, survey_id: DbId) -> StaffSurveyOut:
@@ -589,7 +589,7 @@ def _staff_survey(request: HttpRequest, survey_id: int) -> Survey:
 
 @staff_router.get(
     "/voice/surveys/{survey_id}/results",
-    response={200: ResultsOut, 404: ErrorOut},
+    response={200: ResultsOut, 400: ErrorOut, 404: ErrorOut},
     summary="Live results: counts and percentages per choice, rating averages, free-text answers",
 )
 def survey_results(request: HttpRequest, survey_id: DbId) -> ResultsOut:
@@ -615,7 +615,7 @@ def survey_results(request: HttpRequest, survey_id: DbId) -> ResultsOut:
 
 @staff_router.get(
     "/voice/surveys/{survey_id}/export.xlsx",
-    response={200: None, 404: ErrorOut},
+    response={200: None, 400: ErrorOut, 404: ErrorOut},
     summary="Every response as a row, in Excel",
 )
 def survey_export(request: HttpRequest, survey_id: DbId) -> HttpResponse:
@@ -811,7 +811,7 @@ def staff_record(request: HttpRequest, payload: StaffSuggestionIn) -> Status[Sta
 
 @staff_router.get(
     "/voice/suggestions/{suggestion_id}",
-    response={200: StaffSuggestionOut, 404: ErrorOut},
+    response={200: StaffSuggestionOut, 400: ErrorOut, 404: ErrorOut},
     summary="One request with every step",
 )
 def staff_detail(request: HttpRequest, suggestion_id: DbId) -> StaffSuggestionOut:
@@ -820,7 +820,7 @@ def staff_detail(request: HttpRequest, suggestion_id: DbId) -> StaffSuggestionOu
 
 @staff_router.post(
     "/voice/suggestions/{suggestion_id}/assign",
-    response={200: StaffSuggestionOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: StaffSuggestionOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Hand a request to one owner: a partner or department at its center, or back to the center",
 )
 def assign(request: HttpRequest, suggestion_id: DbId, payload: AssignIn) -> StaffSuggestionOut:
@@ -874,7 +874,7 @@ def extensions(request: HttpRequest) -> list[ExtensionOut]:
 
 @staff_router.post(
     "/voice/extensions/{extension_id}/decision",
-    response={200: ExtensionOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: ExtensionOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Approve or refuse an extension (sub-district or district officials)",
 )
 def decide(request: HttpRequest, extension_id: DbId, payload: DecisionIn) -> ExtensionOut:

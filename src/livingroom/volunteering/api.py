@@ -295,7 +295,7 @@ def activities(request: HttpRequest, center: DbId | None = None) -> list[Activit
 
 @public_router.get(
     "/volunteer/activities/{activity_id}",
-    response={200: ActivityOut, 404: ErrorOut},
+    response={200: ActivityOut, 400: ErrorOut, 404: ErrorOut},
     summary="One volunteer activity with all its shifts",
 )
 def activity(request: HttpRequest, activity_id: DbId) -> ActivityOut:
@@ -304,7 +304,7 @@ def activity(request: HttpRequest, activity_id: DbId) -> ActivityOut:
 
 @public_router.get(
     "/certificates/verify/{code}",
-    response={200: VerifiedOut, 404: ErrorOut},
+    response={200: VerifiedOut, 400: ErrorOut, 404: ErrorOut},
     summary="Check a certificate of volunteer service by its verification code",
 )
 def verify(request: HttpRequest, code: str) -> VerifiedOut:
@@ -387,7 +387,7 @@ def my_volunteering(request: HttpRequest) -> MyVolunteeringOut:
 
 @resident_router.post(
     "/shifts/{shift_id}/signups",
-    response={201: SignupOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={201: SignupOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Sign up for a shift (no overfilling, no double sign-up, no clash with another shift)",
 )
 def sign_up(request: HttpRequest, shift_id: DbId) -> Status[SignupOut]:
@@ -397,7 +397,7 @@ def sign_up(request: HttpRequest, shift_id: DbId) -> Status[SignupOut]:
 
 @resident_router.post(
     "/me/signups/{signup_id}/cancel",
-    response={200: SignupOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: SignupOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Withdraw from a shift before it starts",
 )
 def cancel_signup(request: HttpRequest, signup_id: DbId) -> SignupOut:
@@ -442,7 +442,7 @@ def issue_certificate(request: HttpRequest, payload: CertificateIn | None = None
 
 @resident_router.get(
     "/me/certificates/{certificate_id}.pdf",
-    response={200: bytes, 404: ErrorOut},
+    response={200: bytes, 400: ErrorOut, 404: ErrorOut},
     summary="Download a certificate of volunteer service as PDF",
     openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}},
 )
@@ -566,7 +566,7 @@ def staff_create_activity(request: HttpRequest, payload: ActivityIn) -> Status[S
 
 @staff_router.get(
     "/volunteer/activities/{activity_id}",
-    response={200: StaffActivityOut, 404: ErrorOut},
+    response={200: StaffActivityOut, 400: ErrorOut, 404: ErrorOut},
     summary="One activity with its shifts",
 )
 def staff_activity(request: HttpRequest, activity_id: DbId) -> StaffActivityOut:
@@ -575,7 +575,7 @@ def staff_activity(request: HttpRequest, activity_id: DbId) -> StaffActivityOut:
 
 @staff_router.post(
     "/volunteer/activities/{activity_id}/publish",
-    response={200: StaffActivityOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: StaffActivityOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Publish a draft activity",
 )
 def staff_publish(request: HttpRequest, activity_id: DbId) -> StaffActivityOut:
@@ -648,7 +648,7 @@ def roster_out(shift: Shift) -> RosterOut:
 
 @staff_router.get(
     "/volunteer/shifts/{shift_id}/roster",
-    response={200: RosterOut, 404: ErrorOut},
+    response={200: RosterOut, 400: ErrorOut, 404: ErrorOut},
     summary="Who signed up for a shift, with check-in and out, measured minutes and records",
 )
 def staff_roster(request: HttpRequest, shift_id: DbId) -> RosterOut:
