@@ -9,6 +9,7 @@ import logging
 import re
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from livingroom.booking import api as booking_api
-from livingroom.core.errors import DomainError
+from livingroom.core.errors import DomainError, ServiceUnavailable
 from livingroom.meals import api as meals_api
 from livingroom.people import api as people_api
 from livingroom.people.auth import staff_auth, user_auth
@@ -121,6 +122,18 @@ def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
 def on_form_sent_to_json(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
     # A form (multipart) sent to an operation that reads a JSON body: the form was read already.
     return error_response(request, 400, "invalid_json", _("The request body is not valid JSON."))
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The database is restarting or unreachable: nothing was written (the transaction is gone),
+    so the client may retry the same request (with its Idempotency-Key) in a moment."""
+    logger.warning("database unavailable: %s", type(exc).__name__)
+    error = ServiceUnavailable()
+    return error_response(
+        request, error.status, error.code, error.message, headers={"Retry-After": str(error.retry_after)}
+    )
 
 
 @api.exception_handler(RequestDataTooBig)

@@ -6,6 +6,7 @@ from livingroom.core.converters import IdConverter
 from livingroom.people.auth import admin_site_behind_console_sign_in
 
 register_converter(IdConverter, "id")
+handler500 = "livingroom.core.middleware.server_error"
 admin_site_behind_console_sign_in(admin.site)
 
 urlpatterns = [

@@ -291,3 +291,35 @@ def test_audit_export_command_writes_json_lines(tmp_path):
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert {"at", "actor", "action", "object_type", "object_id", "result"} <= set(records[0])
     assert "test.exported" in [r["action"] for r in records]
+
+
+# --- the database going away -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_database_outage_is_a_503_with_retry_after_never_a_500(client, place, monkeypatch):
+    from django.db import OperationalError
+
+    from livingroom.places import selectors
+
+    def down(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(selectors, "public_centers", down)
+    api = client.get("/api/v1/centers")
+    assert api.status_code == 503 and api["Retry-After"] == "5"
+    assert api.json()["code"] == "service_unavailable"
+    page = client.get("/centers/")
+    assert page.status_code == 503 and page["Retry-After"] == "5"
+    assert "<h1>" in page.content.decode()
+
+
+def test_the_error_handler_answers_without_the_database(rf):
+    from django.db import InterfaceError
+
+    from livingroom.core.middleware import server_error
+
+    response = server_error(rf.get("/api/v1/centers"), InterfaceError("connection already closed"))
+    assert response.status_code == 503 and json.loads(response.content)["code"] == "service_unavailable"
+    response = server_error(rf.get("/centers/"), ValueError("a bug"))
+    assert response.status_code == 500 and b"<h1>" in response.content

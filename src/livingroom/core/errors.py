@@ -85,6 +85,17 @@ class PayloadTooLarge(DomainError):
     default_message = _("The request body is too large.")
 
 
+class ServiceUnavailable(DomainError):
+    """The database is restarting or unreachable: nothing was written; retry in a moment."""
+
+    code = "service_unavailable"
+    status = 503
+    default_message = _(
+        "The service is busy for a moment. Nothing was saved; please try again in a few seconds."
+    )
+    retry_after = 5
+
+
 class RateLimited(DomainError):
     code = "rate_limited"
     status = 429

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable
 
@@ -48,14 +49,21 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.db import InterfaceError, OperationalError
+
         from livingroom.core.errors import DomainError
 
+        if isinstance(exception, OperationalError | InterfaceError):
+            # The database is restarting or unreachable: a friendly 503 that says to retry.
+            logger.warning("database unavailable: %s", type(exception).__name__)
+            return server_error(request, exception)
         if isinstance(exception, DomainError):
             return render(request, "core/error.html", {"error": exception}, status=exception.status)
         return None
 
 
 API_PREFIX = "/api/"
+logger = logging.getLogger("livingroom.request")
 
 
 def _nul_in(value: object, path: str = "") -> str | None:
@@ -194,3 +202,34 @@ class RequestHygieneMiddleware:
         if response.has_header("Allow"):
             refusal["Allow"] = response["Allow"]
         return refusal
+
+
+def server_error(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
+    """``handler500``: what an unhandled error answers, without touching the database (it may be
+    what failed). A database that is restarting or unreachable is a 503 with ``Retry-After``, as
+    it is for a view (``DomainErrorMiddleware``) and for the API."""
+    import sys
+
+    from django.db import InterfaceError, OperationalError
+    from django.template.loader import render_to_string
+
+    from livingroom.core.errors import ServiceUnavailable
+
+    exc = exception or sys.exc_info()[1]
+    if isinstance(exc, OperationalError | InterfaceError):
+        error = ServiceUnavailable()
+        status, code, message = error.status, error.code, str(error.message)
+    else:
+        status, code = 500, "server_error"
+        message = _("Something went wrong on our side. It has been recorded; please try again later.")
+    if request.path.startswith(API_PREFIX):
+        response: HttpResponse = JsonResponse(
+            {"code": code, "message": message, "field": None}, status=status
+        )
+    else:
+        title = _("Please try again in a moment") if status == 503 else _("Something went wrong")
+        html = render_to_string("core/server_error.html", {"title": title, "message": message})
+        response = HttpResponse(html, status=status)
+    if status == 503:
+        response["Retry-After"] = str(ServiceUnavailable.retry_after)
+    return response
