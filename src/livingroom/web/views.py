@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from livingroom.core.audit import audit_log, audit_retention_days
@@ -107,7 +107,7 @@ def console_audit(request: HttpRequest) -> HttpResponse:
         )
         return xlsx_response(
             "audit-log.xlsx",
-            str(_("Audit log")),
+            _("Audit log"),
             [
                 _("When"),
                 _("Who"),
