@@ -3,9 +3,13 @@ that it has a row for each operation of its app, and none for an operation that 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
+
+from django.db import transaction
 
 
 def operations(api, keep: Callable[[set[str]], bool]) -> set[tuple[str, str]]:
@@ -60,3 +64,181 @@ def play_cell(
     if check is not None:
         check(response)
     return response
+
+
+# --- the matrix: what each permission table covers -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """What one permission module plays, in a shape every module shares: ``(method, template,
+    role)`` for API operations (the template as in the OpenAPI schema, without ``/api/v1``) and
+    ``(method, route, role)`` for pages (the Django URL pattern as walked from the root). The
+    project-wide guard (tests/test_matrix_coverage.py) reads ``MATRIX`` from every permission
+    module. ``devices_elsewhere``: roles that are a device of another center than the objects'."""
+
+    api_roles: tuple[str, ...] = ()
+    api_cells: frozenset[tuple[str, str, str]] = frozenset()
+    page_roles: tuple[str, ...] = ()
+    page_cells: frozenset[tuple[str, str, str]] = frozenset()
+    devices_elsewhere: tuple[str, ...] = ()
+
+
+def cells(rows: Iterable[Any], roles: Iterable[str], key: Callable[[Any], tuple[str, str]]):
+    """Every (row, role) cell of a table whose test plays every row for every role."""
+    return frozenset((*key(row), role) for row in rows for role in roles)
+
+
+def param_cells(params: Iterable[Any], key: Callable[[Any], tuple[str, str]]):
+    """The cells of a table parametrized as ``pytest.param(role, op, ...)``."""
+    return frozenset((*key(p.values[1]), p.values[0]) for p in params)
+
+
+# --- pages: one table per app, every row played for every role ------------------------------------
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A 302 to a sign-in page with ``?next=`` the asked path: a refusal."""
+
+    to: str
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A 302 elsewhere (after a form, or to where the page lives now); ``to``: the start of the
+    Location. ``refused``: the form was refused (a message says why) and nothing changed."""
+
+    to: str = "/"
+    refused: bool = False
+
+
+PageExpect = int | SignIn | Moved
+LOGIN = SignIn("/login/")
+CONSOLE_LOGIN = SignIn("/console/login/")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page row: ``url(world, target)`` for each target; ``expect(role, target)``."""
+
+    method: str
+    route: str  # the Django URL pattern as walked from the root urlconf
+    expect: Callable[[str, Any], PageExpect]
+    url: Callable[[Any, Any], str]
+    targets: tuple[Any, ...] = (0,)
+    body: Callable[[Any, Any], dict] | None = None
+
+    def __str__(self) -> str:
+        return f"{self.method} /{self.route}"
+
+
+def page_key(page: Page) -> tuple[str, str]:
+    return page.method, page.route
+
+
+def is_page_refusal(expected: PageExpect) -> bool:
+    if isinstance(expected, Moved):
+        return expected.refused
+    return isinstance(expected, SignIn) or expected >= 400
+
+
+RESIDENT_ROLES = ("resident", "other_resident")
+PROFILE = Moved("/me/profile/")  # staff have no resident profile: sent to fill one in
+Rule = PageExpect | Callable[[str, Any], PageExpect]
+
+
+def _apply(rule: Rule, role: str, t: Any) -> PageExpect:
+    return rule(role, t) if callable(rule) else rule
+
+
+def is_staff(role: str) -> bool:
+    return role != "anonymous" and role not in RESIDENT_ROLES
+
+
+def open_page(ok: Rule) -> Callable[[str, Any], PageExpect]:
+    return lambda role, t: _apply(ok, role, t)
+
+
+def resident_page(
+    resident: Rule, other: Rule | None = None, staff: Rule = PROFILE
+) -> Callable[[str, Any], PageExpect]:
+    """A page for signed-in residents: anonymous to the sign-in page; ``other``: what the other
+    resident gets where it differs; ``staff``: what members of staff get."""
+
+    def expect(role: str, t: Any) -> PageExpect:
+        if role == "anonymous":
+            return LOGIN
+        if role == "other_resident" and other is not None:
+            return _apply(other, role, t)
+        return _apply(resident if role in RESIDENT_ROLES else staff, role, t)
+
+    return expect
+
+
+def console(ok: Rule = 200) -> Callable[[str, Any], PageExpect]:
+    """A console page: whoever has no staff session to the console's sign-in page."""
+    return lambda role, t: _apply(ok, role, t) if is_staff(role) else CONSOLE_LOGIN
+
+
+def seen(scope: dict[str, set[int]], ok: Rule = 200, missing: PageExpect = 404) -> Rule:
+    """The object ``t`` in the role's scope: ``ok``; else not found."""
+    return lambda role, t: _apply(ok, role, t) if t in scope.get(role, set()) else missing
+
+
+@contextmanager
+def rolled_back() -> Iterator[None]:
+    """A savepoint undone at the end, so every cell of a page table meets the same world. Marked
+    as the test case's own block so the services' durable blocks may run inside it."""
+    block = transaction.atomic()
+    block._from_testcase = True  # type: ignore[attr-defined]
+    with block:
+        yield
+        transaction.set_rollback(True)
+
+
+def outcome(response) -> str:
+    if response.status_code in (301, 302):
+        return f"302 -> {response['Location']}"
+    return str(response.status_code)
+
+
+def page_matches(expected: PageExpect, response, url: str) -> bool:
+    if isinstance(expected, SignIn):  # ``next`` quoted or not, as long as it is the asked path
+        return response.status_code == 302 and unquote(response["Location"]) == f"{expected.to}?next={url}"
+    if isinstance(expected, Moved):
+        return response.status_code == 302 and response["Location"].startswith(expected.to)
+    return response.status_code == expected
+
+
+def play_pages(
+    world: Any,
+    pages: Iterable[Page],
+    roles: Iterable[str],
+    client_for: Callable[[str], Any],
+    guard: Callable[[], AbstractContextManager[Any]],
+) -> int:
+    """Play every page for every role and target; each cell in a savepoint undone afterwards, a
+    refusal inside ``guard`` (nothing changes). Fails once, listing every cell that differs.
+    Returns the number of requests made."""
+    wrong: list[str] = []
+    played = 0
+    clients = {role: client_for(role) for role in roles}
+    for page in pages:
+        for role in roles:
+            for target in page.targets:
+                expected = page.expect(role, target)
+                url = page.url(world, target)
+                client = clients[role]
+                with rolled_back(), guard() if is_page_refusal(expected) else nullcontext():
+                    if page.method == "GET":
+                        response = client.get(url)
+                    else:
+                        response = client.post(url, page.body(world, target) if page.body else {})
+                played += 1
+                if not page_matches(expected, response, url):
+                    wrong.append(
+                        f"{role}: {page.method} {url} (#{target}) wanted {expected}, got {outcome(response)}"
+                    )
+    assert wrong == [], "\n".join(wrong)
+    return played

@@ -48,6 +48,7 @@ from tests.factories import (
     make_id_number,
 )
 from tests.invariants import snapshot
+from tests.openapi import Matrix, param_cells
 
 # --- roles and what each may see -----------------------------------------------------------------
 
@@ -364,6 +365,29 @@ def _me_checked(w: World, role: str, response) -> None:
             assert body["profile"]["real_name"] == w.user(role).resident.real_name
 
 
+def resident_token_only(ok: int) -> Callable[[str], Expected]:
+    """A resident's own data: their token (or session); a staff token is refused like none."""
+    return lambda role: ok if role in RESIDENTS else 401
+
+
+def _data_checked(w: World, role: str, response) -> None:
+    if response.status_code == 200:
+        body = response.json()
+        assert body["profile"]["id_number"] == w.user(role).resident.id_number
+        others = [r for r in w.residents if r.user != w.user(role)]
+        assert not any(r.id_number in response.content.decode() for r in others)
+        assert (
+            AuditEvent.objects.filter(action="people.personal_data.exported", actor=w.user(role)).count() == 1
+        )
+
+
+def _erasure_checked(w: World, role: str, response) -> None:
+    from livingroom.people.models import ErasureRequest
+
+    if response.status_code == 201:
+        assert list(ErasureRequest.objects.values_list("user", "status")) == [(w.user(role).pk, "pending")]
+
+
 API_OPS: list[ApiOp] = [
     ApiOp("POST", "/auth/sms-code", anyone(202), body=lambda w: {"phone": "13900009999"}),
     ApiOp("POST", "/auth/login", anyone(200), body=_code_body),
@@ -423,6 +447,11 @@ API_OPS: list[ApiOp] = [
     ),
     ApiOp("POST", "/staff/passes/verify", staff_only(200), body=_pass_body, check=_pass_checked),
     ApiOp("POST", "/devices/passes/verify", device_only(200), body=_pass_body, check=_pass_checked),
+    # personal data (tests/people/test_personal_data.py): a resident's own token only
+    ApiOp("GET", "/me/data", resident_token_only(200), check=_data_checked),
+    ApiOp("GET", "/me/erasure", resident_token_only(404), codes={404: "erasure_not_found"}),
+    ApiOp("POST", "/me/erasure", resident_token_only(201), check=_erasure_checked),
+    ApiOp("DELETE", "/me/erasure", resident_token_only(404), codes={404: "erasure_not_found"}),
 ]
 
 REFUSAL_CODES = {403: "forbidden", 404: "not_found", 409: "profile_incomplete"}
@@ -586,7 +615,25 @@ PAGE_OPS: list[PageOp] = [
     PageOp("GET", "me/pass/qr/", resident_page(200, 404)),
     PageOp("GET", "me/center/", own_center),
     PageOp("GET", "me/family/", resident_page(200, Redirect("/me/profile/"))),
+    PageOp("GET", "me/notices/", resident_page(200, 200)),
     PageOp("POST", "me/family/<id:dependant_id>/remove/", resident_page(404, 404), MISSING, body={}),
+    # personal data: the download serves the signed-in user's own; staff hold no resident data
+    PageOp("GET", "me/data/", resident_page(200, 200)),
+    PageOp("GET", "me/erasure/", resident_page(200, 200)),
+    PageOp(
+        "POST",
+        "me/erasure/",
+        resident_page(
+            Redirect("/me/erasure/"), 200
+        ),  # staff: the form says staff accounts are not erased here
+        body={"action": "request", "confirm": "on"},
+    ),
+    PageOp(
+        "POST",
+        "me/erasure/",
+        resident_page(Redirect("/me/erasure/"), Redirect("/me/erasure/")),
+        body={"action": "cancel"},
+    ),
     # public pages and sign-in
     PageOp("GET", "", anyone(200)),
     PageOp("GET", "centers/", anyone(200)),
@@ -708,7 +755,11 @@ def _routes(patterns, prefix: str = "") -> list[tuple[str, str | None]]:
 
 def test_table_covers_every_page():
     # The project's own pages; the API, Django's admin and the language switch are not ours.
-    ours = {route for route, ns in _routes(get_resolver().url_patterns) if ns in ("web", "people", "places")}
+    ours = {
+        route
+        for route, ns in _routes(get_resolver().url_patterns)
+        if ns in ("web", "people", "places", "notices")
+    }
     assert ours, "no pages found: the URL walk is broken"
     assert ours - {op.route for op in PAGE_OPS} == set(), "pages without a permission row"
     assert {op.route for op in PAGE_OPS} - ours == set(), "rows for pages that no longer exist"
@@ -904,3 +955,11 @@ def test_resident_session_writes_through_the_api_need_the_csrf_token(world):
         "/api/v1/me/profile", body, content_type="application/json", headers={"X-CSRFToken": str(token)}
     )
     assert response.status_code == 200 and response.json()["real_name"] == "赵六"
+
+
+MATRIX = Matrix(
+    api_roles=ROLES,
+    api_cells=param_cells(API_CASES, lambda op: (op.method, op.template)),
+    page_roles=PAGE_ROLES,
+    page_cells=param_cells(PAGE_CASES, lambda op: (op.method, op.route)),
+)

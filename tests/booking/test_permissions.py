@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from livingroom.booking.models import (
@@ -38,8 +39,23 @@ from livingroom.people.models import StaffRole
 from livingroom.places.models import OpeningHours, Space
 from tests import factories as f
 from tests.booking.conftest import DeviceApi, fresh_pass, local, put_booking, unchanged
-from tests.conftest import Api, resident_api, staff_api
-from tests.openapi import assert_table_covers, mentioning, play_cell
+from tests.conftest import Api, console_client, resident_api, staff_api
+from tests.openapi import (
+    Matrix,
+    Moved,
+    Page,
+    assert_table_covers,
+    cells,
+    console,
+    mentioning,
+    open_page,
+    page_key,
+    param_cells,
+    play_cell,
+    play_pages,
+    resident_page,
+    seen,
+)
 
 STAFF = ("district", "street", "community", "other_community", "center", "partner")
 RESIDENTS = ("resident", "other_resident")
@@ -724,3 +740,125 @@ def test_the_kiosk_needs_a_valid_signature(mx):
     assert response.status_code == 401 and response.json()["code"] == "signature_invalid"
     booking.refresh_from_db()
     assert booking.status == "confirmed"
+
+
+# --- pages ---------------------------------------------------------------------------------------------
+
+PAGE_ROLES = ("anonymous", *RESIDENTS, *STAFF)
+PAGE_TARGETS = (0, 2)  # this community's object and another sub-district's
+
+
+def browser_for(role: str, m: Mx) -> Client:
+    if role == "anonymous":
+        return Client()
+    if role in RESIDENTS:
+        client = Client()
+        client.force_login(m.user(role))
+        return client
+    return console_client(m.user(role))
+
+
+def _page(method: str, route: str, expect, url, targeted: bool = False, body=None) -> Page:
+    return Page(method, route, expect, url, PAGE_TARGETS if targeted else (0,), body)
+
+
+def _space(m: Mx, t: int) -> str:
+    return f"/spaces/{m.rooms[t].pk}/"
+
+
+PAGES: list[Page] = [
+    _page("GET", "spaces/<id:space_id>/", open_page(200), _space, True),
+    # An empty form: refused back to the space's page, whoever asks.
+    _page(
+        "POST",
+        "spaces/<id:space_id>/book/",
+        resident_page(Moved("/spaces/", refused=True), staff=Moved("/spaces/", refused=True)),
+        lambda m, t: f"{_space(m, t)}book/",
+        True,
+    ),
+    _page(
+        "GET",
+        "spaces/<id:space_id>/check-in/",
+        resident_page(200, staff=200),
+        lambda m, t: f"{_space(m, t)}check-in/",
+        True,
+    ),
+    _page(
+        "GET",
+        "spaces/<id:space_id>/poster/",
+        console(seen(SEEN)),
+        lambda m, t: f"{_space(m, t)}poster/",
+        True,
+    ),
+    _page("GET", "me/bookings/", resident_page(200), lambda m, t: "/me/bookings/"),
+    # The resident's own booking; the other resident finds nothing; staff hold no bookings.
+    _page(
+        "POST",
+        "me/bookings/<id:booking_id>/cancel/",
+        resident_page(Moved("/me/bookings/"), other=404, staff=Moved("/me/bookings/", refused=True)),
+        lambda m, t: f"/me/bookings/{m.confirmed[t].pk}/cancel/",
+        True,
+    ),
+    _page(
+        "GET",
+        "me/bookings/<id:booking_id>/calendar.ics",
+        resident_page(200, other=404),
+        lambda m, t: f"/me/bookings/{m.confirmed[t].pk}/calendar.ics",
+        True,
+    ),
+    _page("GET", "console/bookings/", console(), lambda m, t: "/console/bookings/"),
+    _page(
+        "GET",
+        "console/bookings/calendar/<id:center_id>/",
+        console(seen(SEEN)),
+        lambda m, t: f"/console/bookings/calendar/{m.rooms[t].center_id}/",
+        True,
+    ),
+    _page("GET", "console/bookings/requests/", console(), lambda m, t: "/console/bookings/requests/"),
+    _page(
+        "GET",
+        "console/bookings/<id:booking_id>/",
+        console(seen(SEEN)),
+        lambda m, t: f"/console/bookings/{m.pending[t].pk}/",
+        True,
+    ),
+    *(
+        _page(
+            "GET",
+            f"console/bookings/spaces/<id:space_id>/{what}/",
+            console(seen(SEEN)),
+            lambda m, t, what=what: f"/console/bookings/spaces/{m.rooms[t].pk}/{what}/",
+            True,
+        )
+        for what in ("block", "rules", "hours")
+    ),
+    _page(
+        "GET",
+        "console/bookings/centers/<id:center_id>/closures/",
+        console(seen(SEEN)),
+        lambda m, t: f"/console/bookings/centers/{m.rooms[t].center_id}/closures/",
+        True,
+    ),
+    *(
+        _page(
+            "GET",
+            f"console/bookings/{what}/",
+            console(),
+            lambda m, t, what=what: f"/console/bookings/{what}/",
+        )
+        for what in ("desk", "utilisation", "series", "series/new")
+    ),
+]
+
+
+@pytest.mark.django_db
+def test_booking_pages_for_every_role(mx):
+    play_pages(mx, PAGES, PAGE_ROLES, lambda role: browser_for(role, mx), guard=unchanged)
+
+
+MATRIX = Matrix(
+    api_roles=ROLES,
+    api_cells=param_cells(CASES, lambda op: (op.method, op.template)),
+    page_roles=PAGE_ROLES,
+    page_cells=cells(PAGES, PAGE_ROLES, page_key),
+)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from livingroom.booking.models import Booking
@@ -42,8 +43,23 @@ from livingroom.programs.models import (
 )
 from tests import factories as f
 from tests.booking.conftest import DeviceApi
-from tests.conftest import Api, resident_api, staff_api
-from tests.openapi import assert_table_covers, mentioning, play_cell
+from tests.conftest import Api, console_client, resident_api, staff_api
+from tests.openapi import (
+    Matrix,
+    Moved,
+    Page,
+    assert_table_covers,
+    cells,
+    console,
+    mentioning,
+    open_page,
+    page_key,
+    param_cells,
+    play_cell,
+    play_pages,
+    resident_page,
+    seen,
+)
 from tests.programs.conftest import local, unchanged
 
 STAFF = ("district", "street", "community", "other_community", "center", "partner")
@@ -846,3 +862,111 @@ def test_partner_staff_see_no_residents_of_a_course(px, roles):
     # They still see the course's figures, which name nobody.
     body = partner.get(f"/staff/programs/{px.open[2].pk}").json()
     assert (body["confirmed"], body["offered"]) == (1, 1)
+
+
+# --- pages ---------------------------------------------------------------------------------------------
+
+PAGE_ROLES = ("anonymous", *RESIDENTS, *STAFF)
+PAGE_TARGETS = (0, 2)  # this community's object and another sub-district's
+
+
+def browser_for(role: str, m) -> Client:
+    if role == "anonymous":
+        return Client()
+    if role in RESIDENTS:
+        client = Client()
+        client.force_login(m.user(role))
+        return client
+    return console_client(m.user(role))
+
+
+def _page(method: str, route: str, expect, url, targeted: bool = False, body=None) -> Page:
+    return Page(method, route, expect, url, PAGE_TARGETS if targeted else (0,), body)
+
+
+PAGES: list[Page] = [
+    _page(
+        "GET", "programs/propose/new/", resident_page(200, staff=200), lambda m, t: "/programs/propose/new/"
+    ),
+    _page("GET", "programs/", open_page(200), lambda m, t: "/programs/"),
+    _page(
+        "GET", "programs/<id:program_id>/", open_page(200), lambda m, t: f"/programs/{m.open[t].pk}/", True
+    ),
+    _page(
+        "POST",
+        "programs/<id:program_id>/enrol/",
+        resident_page(
+            Moved("/programs/", refused=True),
+            other=Moved("/programs/"),
+            staff=Moved("/programs/", refused=True),
+        ),
+        lambda m, t: f"/programs/{m.open[t].pk}/enrol/",
+        True,
+    ),
+    _page("GET", "me/programs/", resident_page(200), lambda m, t: "/me/programs/"),
+    _page(
+        "POST",
+        "me/programs/<id:enrollment_id>/cancel/",
+        resident_page(Moved("/me/programs/"), other=404, staff=404),
+        lambda m, t: f"/me/programs/{m.mine[t].pk}/cancel/",
+        True,
+    ),
+    _page(
+        "POST",
+        "me/programs/<id:enrollment_id>/accept/",
+        resident_page(Moved("/me/programs/"), other=404, staff=404),
+        lambda m, t: f"/me/programs/{m.offered[t].pk}/accept/",
+        True,
+    ),
+    _page(
+        "POST",
+        "me/programs/<id:enrollment_id>/rate/",
+        resident_page(Moved("/me/programs/"), other=404, staff=404),
+        lambda m, t: f"/me/programs/{m.present[t].pk}/rate/",
+        True,
+        body=lambda m, t: {"rating": "4"},
+    ),
+    _page("GET", "talents/", resident_page(200), lambda m, t: "/talents/"),
+    _page("GET", "me/talent/", resident_page(200), lambda m, t: "/me/talent/"),
+    _page(
+        "POST",
+        "me/talent/withdraw/",
+        resident_page(
+            Moved("/me/talent/"),
+            other=Moved("/me/talent/", refused=True),
+            staff=Moved("/me/talent/", refused=True),
+        ),
+        lambda m, t: "/me/talent/withdraw/",
+    ),
+    _page("GET", "console/programs/", console(), lambda m, t: "/console/programs/"),
+    _page("GET", "console/programs/new/", console(), lambda m, t: "/console/programs/new/"),
+    _page(
+        "GET",
+        "console/programs/<id:program_id>/",
+        console(seen(SEEN)),
+        lambda m, t: f"/console/programs/{m.open[t].pk}/",
+        True,
+    ),
+    _page(
+        "GET",
+        "console/programs/sessions/<id:session_id>/",
+        console(seen(SEEN)),
+        lambda m, t: f"/console/programs/sessions/{m.today_sessions[t].pk}/",
+        True,
+    ),
+    _page("GET", "console/programs/talents/", console(), lambda m, t: "/console/programs/talents/"),
+    _page("GET", "console/programs/totals/", console(), lambda m, t: "/console/programs/totals/"),
+]
+
+
+@pytest.mark.django_db
+def test_programs_pages_for_every_role(px):
+    play_pages(px, PAGES, PAGE_ROLES, lambda role: browser_for(role, px), guard=unchanged)
+
+
+MATRIX = Matrix(
+    api_roles=ROLES,
+    api_cells=param_cells(CASES, lambda op: (op.method, op.template)),
+    page_roles=PAGE_ROLES,
+    page_cells=cells(PAGES, PAGE_ROLES, page_key),
+)

@@ -41,6 +41,7 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from livingroom.core import signing
@@ -64,9 +65,24 @@ from livingroom.volunteering.models import (
 )
 from tests import factories as f
 from tests.booking.conftest import DeviceApi
-from tests.conftest import Api, resident_api, staff_api
+from tests.conftest import Api, console_client, resident_api, staff_api
 from tests.invariants import snapshot
-from tests.openapi import assert_table_covers, play_cell, tagged
+from tests.openapi import (
+    Matrix,
+    Moved,
+    Page,
+    assert_table_covers,
+    cells,
+    console,
+    open_page,
+    page_key,
+    param_cells,
+    play_cell,
+    play_pages,
+    resident_page,
+    seen,
+    tagged,
+)
 from tests.volunteering.conftest import at, pass_of
 
 STAFF = ("district", "street", "community", "other_community", "center", "partner")
@@ -1383,3 +1399,145 @@ def test_devices_need_a_valid_signature(vx):
         for r in (response, sale, listed):
             assert (r.status_code, r.json()["code"]) == (401, code)
     assert Signup.objects.get(pk=vx.soon_signups[0].pk).checked_in_at is None
+
+
+# --- pages ---------------------------------------------------------------------------------------------
+
+PAGE_ROLES = ("anonymous", *RESIDENTS, *STAFF)
+PAGE_TARGETS = (0, 2)  # this community's object and another sub-district's
+
+
+def browser_for(role: str, m) -> Client:
+    if role == "anonymous":
+        return Client()
+    if role in RESIDENTS:
+        client = Client()
+        client.force_login(m.user(role))
+        return client
+    return console_client(m.user(role))
+
+
+def _page(method: str, route: str, expect, url, targeted: bool = False, body=None) -> Page:
+    return Page(method, route, expect, url, PAGE_TARGETS if targeted else (0,), body)
+
+
+PAGES: list[Page] = [
+    _page("GET", "volunteer/", open_page(200), lambda m, t: "/volunteer/"),
+    _page(
+        "GET",
+        "volunteer/activities/<id:activity_id>/",
+        open_page(200),
+        lambda m, t: f"/volunteer/activities/{m.up[t].pk}/",
+        True,
+    ),
+    _page(
+        "GET",
+        "volunteer/activities/<id:activity_id>/",
+        open_page(404),  # a draft: nobody finds it among the residents' pages
+        lambda m, t: f"/volunteer/activities/{m.drafts[t].pk}/",
+        True,
+    ),
+    _page(
+        "POST",
+        "volunteer/shifts/<id:shift_id>/signup/",
+        resident_page(
+            Moved("/volunteer/", refused=True),
+            other=Moved("/volunteer/"),
+            staff=Moved("/volunteer/", refused=True),
+        ),
+        lambda m, t: f"/volunteer/shifts/{m.soon[t].pk}/signup/",
+        True,
+    ),
+    _page("GET", "me/volunteering/", resident_page(200), lambda m, t: "/me/volunteering/"),
+    _page(
+        "POST",
+        "me/volunteering/register/",
+        resident_page(400, staff=Moved("/me/profile/", refused=True)),
+        lambda m, t: "/me/volunteering/register/",
+    ),
+    _page(
+        "POST",
+        "me/volunteering/signups/<id:signup_id>/cancel/",
+        resident_page(Moved("/me/volunteering/"), other=404, staff=Moved("/me/volunteering/", refused=True)),
+        lambda m, t: f"/me/volunteering/signups/{m.later_signups[t].pk}/cancel/",
+        True,
+    ),
+    _page(
+        "POST",
+        "me/volunteering/corrections/",
+        resident_page(400, staff=403),
+        lambda m, t: "/me/volunteering/corrections/",
+    ),
+    _page(
+        "POST",
+        "me/volunteering/certificates/",
+        resident_page(Moved("/me/volunteering/"), other=400, staff=403),
+        lambda m, t: "/me/volunteering/certificates/",
+    ),
+    _page(
+        "GET",
+        "me/certificates/<id:certificate_id>.pdf",
+        resident_page(200, other=404, staff=404),
+        lambda m, t: f"/me/certificates/{m.certs[0].pk}.pdf",
+    ),
+    _page("GET", "certificates/verify/", open_page(200), lambda m, t: "/certificates/verify/"),
+    _page(
+        "GET",
+        "certificates/verify/<str:code>/",
+        open_page(200),
+        lambda m, t: f"/certificates/verify/{m.certs[0].code}/",
+    ),
+    _page("GET", "me/points/", resident_page(200), lambda m, t: "/me/points/"),
+    _page("GET", "rewards/", open_page(200), lambda m, t: "/rewards/"),
+    _page("GET", "console/volunteering/", console(), lambda m, t: "/console/volunteering/"),
+    _page("GET", "console/volunteering/new/", console(), lambda m, t: "/console/volunteering/new/"),
+    _page(
+        "GET",
+        "console/volunteering/<id:activity_id>/",
+        console(seen(SEEN)),
+        lambda m, t: f"/console/volunteering/{m.up[t].pk}/",
+        True,
+    ),
+    _page(
+        "GET",
+        "console/volunteering/shifts/<id:shift_id>/",
+        console(seen(SEEN)),
+        lambda m, t: f"/console/volunteering/shifts/{m.soon[t].pk}/",
+        True,
+    ),
+    _page(
+        "GET",
+        "console/volunteering/corrections/",
+        console(),
+        lambda m, t: "/console/volunteering/corrections/",
+    ),
+    _page(
+        "GET", "console/volunteering/volunteers/", console(), lambda m, t: "/console/volunteering/volunteers/"
+    ),
+    _page("GET", "console/volunteering/hours/", console(), lambda m, t: "/console/volunteering/hours/"),
+    _page("GET", "console/points/", console(), lambda m, t: "/console/points/"),
+    _page("GET", "console/points/rewards/", console(), lambda m, t: "/console/points/rewards/"),
+    _page(
+        "GET",
+        "console/points/rewards/<id:reward_id>/",
+        console(seen(SEEN)),
+        lambda m, t: f"/console/points/rewards/{m.vouchers[t].pk}/",
+        True,
+    ),
+    _page("GET", "console/points/desk/", console(), lambda m, t: "/console/points/desk/"),
+    _page("GET", "console/points/reconciliation/", console(), lambda m, t: "/console/points/reconciliation/"),
+    _page("GET", "console/points/adjust/", console(), lambda m, t: "/console/points/adjust/"),
+]
+
+
+@pytest.mark.django_db
+def test_volunteering_and_points_pages_for_every_role(vx):
+    play_pages(vx, PAGES, PAGE_ROLES, lambda role: browser_for(role, vx), guard=unchanged)
+
+
+MATRIX = Matrix(
+    api_roles=ROLES,
+    api_cells=param_cells(CASES, lambda op: (op.method, op.template)),
+    page_roles=PAGE_ROLES,
+    page_cells=cells(PAGES, PAGE_ROLES, page_key),
+)
