@@ -8,4 +8,7 @@ class BookingConfig(AppConfig):
     verbose_name = _("Bookings")
 
     def ready(self) -> None:
-        from livingroom.booking import notices  # noqa: F401 - registers the booking notice kinds
+        from livingroom.booking import (
+            notices,  # noqa: F401 - registers the booking notice kinds
+            personal_data,  # noqa: F401 - registers what it holds about residents
+        )

@@ -8,4 +8,7 @@ class MealsConfig(AppConfig):
     verbose_name = _("Meal assistance")
 
     def ready(self) -> None:
-        from livingroom.meals import notices  # noqa: F401 - registers the meals notice kinds
+        from livingroom.meals import (
+            notices,  # noqa: F401 - registers the meals notice kinds
+            personal_data,  # noqa: F401 - registers what it holds about residents
+        )

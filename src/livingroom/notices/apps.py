@@ -6,3 +6,6 @@ class NoticesConfig(AppConfig):
     name = "livingroom.notices"
     label = "notices"
     verbose_name = _("Notices")
+
+    def ready(self) -> None:
+        from livingroom.notices import personal_data  # noqa: F401 - registers what it holds about residents

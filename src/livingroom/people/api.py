@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -15,8 +15,15 @@ from livingroom.core.middleware import client_ip
 from livingroom.core.permissions import staff_scope_of
 from livingroom.core.schemas import DbId, ErrorOut
 from livingroom.people import selectors, services
-from livingroom.people.auth import acting_user
-from livingroom.people.models import ApiToken, Dependant, EligibilityVerification, Resident, User
+from livingroom.people.auth import ResidentSession, TokenAuth, acting_user
+from livingroom.people.models import (
+    ApiToken,
+    Dependant,
+    EligibilityVerification,
+    ErasureRequest,
+    Resident,
+    User,
+)
 from livingroom.people.scopes import staff_scope
 from livingroom.places.devices import device_of
 
@@ -429,3 +436,69 @@ def add_dependant(request: HttpRequest, payload: DependantIn) -> Status[Dependan
 def remove_dependant(request: HttpRequest, dependant_id: DbId) -> Status[None]:
     services.dependant_remove(user=acting_user(request), dependant_id=dependant_id)
     return Status(204, None)
+
+
+# --- personal data: download and erasure --------------------------------------------------------
+
+# A resident's own token or browser session; a staff token is refused (401).
+resident_only = [TokenAuth(kind=ApiToken.Kind.RESIDENT), ResidentSession()]
+
+
+class ErasureOut(Schema):
+    id: int
+    status: str
+    requested_at: dt.datetime
+    due_at: dt.datetime
+    cancelled_at: dt.datetime | None
+    done_at: dt.datetime | None
+
+
+def _erasure(e: ErasureRequest) -> ErasureOut:
+    return ErasureOut(
+        id=e.pk,
+        status=e.status,
+        requested_at=e.requested_at,
+        due_at=e.due_at,
+        cancelled_at=e.cancelled_at,
+        done_at=e.done_at,
+    )
+
+
+@me_router.get(
+    "/me/data",
+    response={200: dict[str, Any], 401: ErrorOut},
+    auth=resident_only,
+    summary="Download everything held about me (audited)",
+)
+def my_data(request: HttpRequest) -> dict[str, Any]:
+    return services.personal_data_export(user=acting_user(request))
+
+
+@me_router.get(
+    "/me/erasure",
+    response={200: ErasureOut, 401: ErrorOut, 404: ErrorOut},
+    auth=resident_only,
+    summary="My erasure request waiting to be carried out",
+)
+def my_erasure(request: HttpRequest) -> ErasureOut:
+    return _erasure(selectors.erasure_pending_of(acting_user(request)))
+
+
+@me_router.post(
+    "/me/erasure",
+    response={201: ErasureOut, 401: ErrorOut, 409: ErrorOut},
+    auth=resident_only,
+    summary="Ask for my personal data to be erased (after 7 days to change my mind)",
+)
+def request_erasure(request: HttpRequest) -> Status[ErasureOut]:
+    return Status(201, _erasure(services.erasure_request(user=acting_user(request))))
+
+
+@me_router.delete(
+    "/me/erasure",
+    response={200: ErasureOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    auth=resident_only,
+    summary="Cancel my erasure request while it waits",
+)
+def cancel_erasure(request: HttpRequest) -> ErasureOut:
+    return _erasure(services.erasure_cancel(user=acting_user(request)))

@@ -76,3 +76,28 @@ class PassReplayed(Conflict):
 class CredentialPhotoNotFound(NotFound):
     code = "photo_not_found"
     default_message = _("No photo of this credential.")
+
+
+class ErasurePending(Conflict):
+    code = "erasure_pending"
+    default_message = _(
+        "You have already asked for your data to be erased. It will be carried out on %(due)s "
+        "unless you cancel it."
+    )
+
+
+class ErasureNotFound(NotFound):
+    code = "erasure_not_found"
+    default_message = _("There is no erasure request waiting to be carried out.")
+
+
+class ErasureStaffAccount(Conflict):
+    code = "erasure_staff_account"
+    default_message = _(
+        "This account holds a staff role: staff accounts are closed by the administrator, not here."
+    )
+
+
+class ErasureInProgress(Conflict):
+    code = "erasure_in_progress"
+    default_message = _("The erasure is being carried out and can no longer be cancelled.")

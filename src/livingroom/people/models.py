@@ -19,6 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from livingroom.core import masking, pii
 from livingroom.places.models import Center, Community, Organization, Street
 
+# What an erased resident is called everywhere (the stored name is this label in Chinese).
+ERASED_LABEL = _("Erased user")
+ERASED_NAME = "已注销用户"
+
 
 def phone_index(phone: str) -> str:
     return pii.blind_index(phone, purpose="phone")
@@ -114,6 +118,9 @@ class Resident(models.Model):
     consent_at = models.DateTimeField(_("consent given at"))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when the resident's personal data was erased at their request (the row stays, anonymised,
+    # for the ledgers and records that point at it).
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -121,10 +128,12 @@ class Resident(models.Model):
         verbose_name_plural = _("residents")
 
     def __str__(self) -> str:
-        return masking.mask_name(self.real_name)
+        return self.masked_name
 
     @property
     def masked_name(self) -> str:
+        if self.erased_at is not None:
+            return str(ERASED_LABEL)
         return masking.mask_name(self.real_name)
 
     @property
@@ -160,10 +169,12 @@ class Dependant(models.Model):
         verbose_name_plural = _("dependants")
 
     def __str__(self) -> str:
-        return masking.mask_name(self.name)
+        return self.masked_name
 
     @property
     def masked_name(self) -> str:
+        if self.name == ERASED_NAME:
+            return str(ERASED_LABEL)
         return masking.mask_name(self.name)
 
     def age_on(self, day: dt.date) -> int:
@@ -188,7 +199,8 @@ class EligibilityVerification(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     platform = models.CharField(_("platform or issuer"), max_length=60, blank=True)
     credential_number = pii.EncryptedTextField(_("credential or certificate number"), blank=True)
-    evidence_note = models.TextField(_("evidence note"), blank=True)
+    # What staff saw (may describe a disability or an illness): encrypted at rest like the number.
+    evidence_note = pii.EncryptedTextField(_("evidence note"), blank=True)
     # A photo of the credential (JPEG, re-encoded without metadata), base64, encrypted at rest.
     credential_photo = pii.EncryptedTextField(_("photo of the credential"), blank=True, editable=False)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
@@ -368,3 +380,40 @@ class PassUse(models.Model):
 
     def __str__(self) -> str:
         return f"pass {self.nonce}"
+
+
+class ErasureRequest(models.Model):
+    """A resident's request to erase their personal data (PIPL art. 47).
+
+    It waits a cooling-off period (``due_at``), during which the resident may cancel it; then the
+    clock carries it out (``services.resident_erase``). At most one request is pending per user.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting (can still be cancelled)")
+        CANCELLED = "cancelled", _("Cancelled")
+        DONE = "done", _("Carried out")
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="erasure_requests")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(_("requested at"))
+    due_at = models.DateTimeField(_("carried out from"))
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("carried out at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("erasure request")
+        verbose_name_plural = _("erasure requests")
+        indexes = [models.Index(fields=["status", "due_at"], name="erasure_status_due")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(status="pending"), name="erasure_one_pending_per_user"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "cancelled", "done"]), name="erasure_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"erasure {self.pk} ({self.status})"

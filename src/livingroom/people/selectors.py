@@ -16,6 +16,7 @@ from livingroom.people import errors, passes
 from livingroom.people.models import (
     Dependant,
     EligibilityVerification,
+    ErasureRequest,
     PassUse,
     Resident,
     User,
@@ -120,3 +121,11 @@ def resident_by_pass(token: str, *, now: float | None = None) -> Resident:
     if resident is None or not resident.user.is_active:
         raise errors.PassInvalid(field="token")
     return resident
+
+
+def erasure_pending_of(user: User) -> ErasureRequest:
+    """The caller's erasure request that still waits; none is not found."""
+    found = ErasureRequest.objects.filter(user=user, status=ErasureRequest.Status.PENDING).first()
+    if found is None:
+        raise errors.ErasureNotFound()
+    return found

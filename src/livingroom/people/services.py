@@ -22,7 +22,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, ProtectedError
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -34,14 +34,17 @@ from livingroom.core.errors import Conflict, InvalidInput, NotFound, PermissionD
 from livingroom.core.masking import mask_certificate, mask_phone
 from livingroom.core.scopes import StaffScope
 from livingroom.core.validators import normalize_phone, parse_id_number
-from livingroom.people import errors, passes
+from livingroom.people import errors, passes, personal_data
 from livingroom.people.models import (
+    ERASED_NAME,
     ApiToken,
     Dependant,
     EligibilityVerification,
+    ErasureRequest,
     PassUse,
     Resident,
     SmsCode,
+    SmsOutbox,
     StaffRole,
     User,
     id_number_index,
@@ -633,3 +636,267 @@ def dependant_remove(*, user: User, dependant_id: int) -> Dependant:
         dependant.save(update_fields=["removed_at"])
         audit_log("people.dependant.removed", actor=user, obj=dependant, data={})
     return dependant
+
+
+# --- personal data: the resident's download and erasure (PIPL arts. 45 and 47) -------------------
+
+ERASURE_COOLING_OFF = dt.timedelta(days=7)
+
+
+def _account_export(user: User) -> dict[str, Any]:
+    return {
+        "id": user.pk,
+        "phone": user.phone,
+        "display_name": user.display_name,
+        "date_joined": user.date_joined.isoformat(),
+        "api_tokens": [
+            {
+                "prefix": t.prefix,
+                "kind": t.kind,
+                "created_at": t.created_at.isoformat(),
+                "expires_at": t.expires_at.isoformat(),
+                "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+                "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+            }
+            for t in user.api_tokens.order_by("created_at", "id")
+        ],
+        "erasure_requests": [
+            {
+                "status": e.status,
+                "requested_at": e.requested_at.isoformat(),
+                "due_at": e.due_at.isoformat(),
+                "cancelled_at": e.cancelled_at.isoformat() if e.cancelled_at else None,
+                "done_at": e.done_at.isoformat() if e.done_at else None,
+            }
+            for e in user.erasure_requests.order_by("requested_at", "id")
+        ],
+    }
+
+
+def _profile_export(resident: Resident) -> dict[str, Any]:
+    c = resident.home_community
+    return {
+        "real_name": resident.real_name,
+        "id_number": resident.id_number,  # the resident's own data, to the resident
+        "birth_date": resident.birth_date.isoformat(),
+        "sex": resident.sex,
+        "home_community": {"id": c.pk, "code": c.code, "name": c.name},
+        "created_at": resident.created_at.isoformat(),
+        "updated_at": resident.updated_at.isoformat(),
+    }
+
+
+def _people_export(resident: Resident) -> dict[str, Any]:
+    return {
+        "dependants": [
+            {
+                "id": d.pk,
+                "name": d.name,
+                "birth_date": d.birth_date.isoformat(),
+                "relation": d.relation,
+                "created_at": d.created_at.isoformat(),
+                "removed_at": d.removed_at.isoformat() if d.removed_at else None,
+            }
+            for d in resident.dependants.order_by("created_at", "id")
+        ],
+        "verifications": [
+            {
+                "kind": v.kind,
+                "platform": v.platform,
+                "credential_number": v.credential_number,
+                "evidence_note": v.evidence_note,
+                "has_photo": bool(v.credential_photo),
+                "valid_until": v.valid_until.isoformat() if v.valid_until else None,
+                "verified_at": v.verified_at.isoformat(),
+                "revoked_at": v.revoked_at.isoformat() if v.revoked_at else None,
+            }
+            for v in resident.verifications.order_by("verified_at", "id")
+        ],
+        "consents": [
+            {
+                "purpose": resident.consent_purpose,
+                "version": resident.consent_version,
+                "given_at": resident.consent_at.isoformat(),
+            }
+        ],
+        "pass_uses": [
+            {"used_at": p.used_at.isoformat(), "purpose": p.purpose}
+            for p in resident.pass_uses.order_by("used_at", "id")
+        ],
+    }
+
+
+def personal_data_export(*, user: User) -> dict[str, Any]:
+    """Everything held about the caller, their own data in clear, as one JSON-ready document.
+    Each app adds its section through ``people.personal_data``; the reading is audited."""
+    resident = (
+        Resident.objects.select_related("home_community").filter(user=user, erased_at__isnull=True).first()
+    )
+    document: dict[str, Any] = {
+        "format": "livingroom.personal-data/1",
+        "generated_at": timezone.now().isoformat(),
+        "account": _account_export(user),
+        "profile": _profile_export(resident) if resident else None,
+    }
+    if resident is not None:
+        document["people"] = _people_export(resident)
+        document.update(personal_data.export_sections(resident))
+    with transaction.atomic(durable=True):
+        audit_log(
+            "people.personal_data.exported",
+            actor=user,
+            obj=resident or user,
+            data={"sections": sorted(k for k in document if k not in ("format", "generated_at"))},
+        )
+    return document
+
+
+def _erasure_allowed(user: User) -> None:
+    if user.staff_roles.filter(is_active=True).exists() or user.is_superuser:
+        raise errors.ErasureStaffAccount()
+
+
+def erasure_request(*, user: User, now: dt.datetime | None = None) -> ErasureRequest:
+    """The resident asks for their personal data to be erased. It is carried out by the clock
+    after a cooling-off period, during which they may cancel it; one request waits at a time."""
+    now = now or timezone.now()
+    _erasure_allowed(user)
+    try:
+        with transaction.atomic(durable=True):
+            pending = ErasureRequest.objects.filter(user=user, status=ErasureRequest.Status.PENDING).first()
+            if pending is not None:
+                raise errors.ErasurePending(due=timezone.localtime(pending.due_at).strftime("%Y-%m-%d %H:%M"))
+            request = ErasureRequest.objects.create(
+                user=user, requested_at=now, due_at=now + ERASURE_COOLING_OFF
+            )
+            audit_log(
+                "people.erasure.requested",
+                actor=user,
+                obj=request,
+                data={"due_at": request.due_at.isoformat()},
+            )
+    except IntegrityError:  # a second request at the same moment
+        pending = ErasureRequest.objects.filter(user=user, status=ErasureRequest.Status.PENDING).first()
+        due = timezone.localtime(pending.due_at).strftime("%Y-%m-%d %H:%M") if pending else ""
+        raise errors.ErasurePending(due=due) from None
+    return request
+
+
+def erasure_cancel(*, user: User, now: dt.datetime | None = None) -> ErasureRequest:
+    """The resident changes their mind while the request still waits."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        request = (
+            ErasureRequest.objects.select_for_update()
+            .filter(user=user, status=ErasureRequest.Status.PENDING)
+            .first()
+        )
+        if request is None:
+            raise errors.ErasureNotFound()
+        if request.due_at <= now:
+            raise errors.ErasureInProgress()
+        request.status, request.cancelled_at = ErasureRequest.Status.CANCELLED, now
+        request.save(update_fields=["status", "cancelled_at"])
+        audit_log("people.erasure.cancelled", actor=user, obj=request)
+    return request
+
+
+def _erase_person(user: User, resident: Resident | None, now: dt.datetime) -> dict[str, int]:
+    """What people holds: the profile anonymised, verifications (and their photos) and family
+    members deleted (a family member some enrolment still names is anonymised instead), the
+    account made unusable. The caller holds the transaction."""
+    counts = {"verifications": 0, "dependants_deleted": 0, "dependants_anonymised": 0}
+    if resident is not None:
+        counts["verifications"], _ = EligibilityVerification.objects.filter(resident=resident).delete()
+        for dependant in Dependant.objects.filter(resident=resident):
+            try:
+                with transaction.atomic():
+                    dependant.delete()
+                counts["dependants_deleted"] += 1
+            except ProtectedError:
+                Dependant.objects.filter(pk=dependant.pk).update(
+                    name=ERASED_NAME,
+                    birth_date=dependant.birth_date.replace(month=1, day=1),
+                    removed_at=dependant.removed_at or now,
+                )
+                counts["dependants_anonymised"] += 1
+        Resident.objects.filter(pk=resident.pk).update(
+            real_name=ERASED_NAME,
+            name_pinyin="",
+            name_initials="",
+            id_number="",
+            # Unique and not null: a marker no ID number can hash to.
+            id_number_hash=f"erased:{resident.pk}",
+            # Only the year stays: the age bands of past figures, never a person.
+            birth_date=resident.birth_date.replace(month=1, day=1),
+            erased_at=now,
+        )
+    if user.phone_hash:
+        SmsCode.objects.filter(phone_hash=user.phone_hash).delete()
+        SmsOutbox.objects.filter(phone_hash=user.phone_hash).delete()
+    counts["tokens_revoked"] = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+    user.phone, user.phone_hash, user.phone_tail = "", None, ""
+    user.display_name = ""
+    user.is_active = False
+    user.totp_secret = ""
+    # A new unusable password changes the session hash: every open browser session ends.
+    user.set_unusable_password()
+    user.save(
+        update_fields=[
+            "phone",
+            "phone_hash",
+            "phone_tail",
+            "display_name",
+            "is_active",
+            "totp_secret",
+            "password",
+        ]
+    )
+    return counts
+
+
+def resident_erase(*, request_id: int, now: dt.datetime | None = None) -> ErasureRequest:
+    """Carries out a due erasure request: each app's hook first (cancelling future bookings and
+    enrolments through its services, removing free text and photos, keeping ledgers and legal
+    records, which now point at the anonymised person), then the person and the account. Each
+    step owns its transaction and may run again, so a failed pass is simply retried."""
+    now = now or timezone.now()
+    request = ErasureRequest.objects.select_related("user").get(pk=request_id)
+    if request.status != ErasureRequest.Status.PENDING:
+        return request
+    user = request.user
+    resident = Resident.objects.filter(user=user).first()
+    hooks: dict[str, dict[str, int]] = {}
+    if resident is not None:
+        hooks = personal_data.erase_sections(resident)
+    with transaction.atomic(durable=True):
+        locked = ErasureRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.status != ErasureRequest.Status.PENDING:
+            return locked  # cancelled meanwhile: the apps' cancellations stand, the person stays
+        counts = _erase_person(user, resident, now)
+        locked.status, locked.done_at = ErasureRequest.Status.DONE, now
+        locked.save(update_fields=["status", "done_at"])
+        audit_log(
+            "people.erasure.done",
+            obj=locked,
+            data={"user": user.pk, "resident": resident.pk if resident else None, "people": counts, **hooks},
+        )
+    return locked
+
+
+@dataclass(frozen=True)
+class ErasureTick:
+    erased: int
+
+
+def erasure_tick(*, now: dt.datetime | None = None) -> ErasureTick:
+    """The clock: carries out the erasure requests whose cooling-off has passed."""
+    now = now or timezone.now()
+    due = ErasureRequest.objects.filter(status=ErasureRequest.Status.PENDING, due_at__lte=now)
+    erased = 0
+    for request_id in list(due.order_by("due_at").values_list("pk", flat=True)[:200]):
+        if resident_erase(request_id=request_id, now=now).status == ErasureRequest.Status.DONE:
+            erased += 1
+    return ErasureTick(erased=erased)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import segno
 from django import forms
 from django.conf import settings
@@ -363,3 +365,58 @@ def family_remove(request: HttpRequest, dependant_id: int) -> HttpResponse:
             request, _("%(name)s is removed from your family members.") % {"name": dependant.name}
         )
     return redirect("people:family")
+
+
+# --- personal data: download and erasure --------------------------------------------------------
+
+
+@resident_required
+def my_data_download(request: HttpRequest) -> HttpResponse:
+    """Everything held about me as a JSON file (the same document as ``GET /api/v1/me/data``)."""
+    document = services.personal_data_export(user=request.user)  # type: ignore[arg-type]
+    day = timezone.localdate().isoformat()
+    response = HttpResponse(
+        json.dumps(document, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="livingroom-my-data-{day}.json"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class ErasureForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=gettext_lazy("I understand what will happen and want my personal data erased."),
+        required=True,
+    )
+
+
+@resident_required
+def erasure(request: HttpRequest) -> HttpResponse:
+    """Ask for erasure (with a confirmation and what will happen), or cancel a waiting request."""
+    user = request.user
+    form = ErasureForm(request.POST if request.POST.get("action") == "request" else None)
+    if request.method == "POST" and request.POST.get("action") == "cancel":
+        try:
+            services.erasure_cancel(user=user)  # type: ignore[arg-type]
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Your erasure request is cancelled. Nothing was erased."))
+        return redirect("people:erasure")
+    if request.method == "POST":
+        try:
+            if form.is_valid():
+                done = services.erasure_request(user=user)  # type: ignore[arg-type]
+                messages.success(
+                    request,
+                    _("Your request is recorded. Your data will be erased from %(due)s.")
+                    % {"due": timezone.localtime(done.due_at).strftime("%Y-%m-%d %H:%M")},
+                )
+                return redirect("people:erasure")
+        except DomainError as exc:
+            add_domain_error(form, exc)
+    try:
+        pending = selectors.erasure_pending_of(user)  # type: ignore[arg-type]
+    except DomainError:
+        pending = None
+    return render(request, "people/erasure.html", {"form": form, "pending": pending})

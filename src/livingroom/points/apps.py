@@ -8,4 +8,7 @@ class PointsConfig(AppConfig):
     verbose_name = _("Points and rewards")
 
     def ready(self) -> None:
-        from livingroom.points import notices  # noqa: F401 - registers the points notice kinds
+        from livingroom.points import (
+            notices,  # noqa: F401 - registers the points notice kinds
+            personal_data,  # noqa: F401 - registers what it holds about residents
+        )

@@ -8,4 +8,7 @@ class ProgramsConfig(AppConfig):
     verbose_name = _("Courses and activities")
 
     def ready(self) -> None:
-        from livingroom.programs import notices  # noqa: F401 - registers the programs notice kinds
+        from livingroom.programs import (
+            notices,  # noqa: F401 - registers the programs notice kinds
+            personal_data,  # noqa: F401 - registers what it holds about residents
+        )

@@ -8,4 +8,7 @@ class VoiceConfig(AppConfig):
     verbose_name = _("Residents' voice")
 
     def ready(self) -> None:
-        from livingroom.voice import notices  # noqa: F401 - registers the voice notice kinds
+        from livingroom.voice import (
+            notices,  # noqa: F401 - registers the voice notice kinds
+            personal_data,  # noqa: F401 - registers what it holds about residents
+        )

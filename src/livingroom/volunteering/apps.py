@@ -8,4 +8,7 @@ class VolunteeringConfig(AppConfig):
     verbose_name = _("Volunteering")
 
     def ready(self) -> None:
-        from livingroom.volunteering import notices  # noqa: F401 - registers the volunteering notice kinds
+        from livingroom.volunteering import (
+            notices,  # noqa: F401 - registers the volunteering notice kinds
+            personal_data,  # noqa: F401 - registers what it holds about residents
+        )

@@ -17,6 +17,7 @@ from django.db import close_old_connections
 
 from livingroom.booking.services import booking_tick
 from livingroom.meals.services import meals_tick
+from livingroom.people.services import erasure_tick
 from livingroom.programs.services import programs_tick
 from livingroom.voice.services import voice_tick
 from livingroom.volunteering.services import volunteering_tick
@@ -38,6 +39,7 @@ class Command(BaseCommand):
                 ("volunteering", volunteering_tick),
                 ("voice", voice_tick),
                 ("meals", meals_tick),
+                ("erasure", erasure_tick),
             ):
                 try:
                     result = tick()
