@@ -519,6 +519,13 @@ def console(ok: int) -> Callable[[str], Expected]:
     return lambda role: ok if role in STAFF else CONSOLE_LOGIN
 
 
+def district_console(role: str) -> Expected:
+    """A page for district officials (the audit log): other staff are refused."""
+    if role not in STAFF:
+        return CONSOLE_LOGIN
+    return 200 if role == "district" else 403
+
+
 def console_read(seen: dict[str, set[int]], target: int | None) -> Callable[[str], Expected]:
     def expect(role: str) -> Expected:
         if role not in STAFF:
@@ -608,6 +615,8 @@ PAGE_OPS: list[PageOp] = [
         for t in TARGETS
     ),
     PageOp("GET", "console/login/", anyone(200)),
+    PageOp("GET", "console/audit/", district_console),
+    PageOp("GET", "console/audit/", district_console, query="format=xlsx"),
     # resident pages
     PageOp("GET", "me/profile/", resident_page(200, 200)),
     PageOp("POST", "me/profile/", resident_page(Redirect("/"), Redirect("/")), body=PROFILE_FORM),

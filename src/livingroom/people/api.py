@@ -202,7 +202,9 @@ def sms_code(request: HttpRequest, payload: SmsCodeIn) -> Status[SmsCodeOut]:
 
 
 @auth_router.post(
-    "/login", response={200: TokenOut, 400: ErrorOut, 401: ErrorOut}, summary="Resident sign-in"
+    "/login",
+    response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut},
+    summary="Resident sign-in",
 )
 def login(request: HttpRequest, payload: LoginIn) -> TokenOut:
     user = services.resident_login_with_sms(phone=payload.phone, code=payload.code)
@@ -212,7 +214,7 @@ def login(request: HttpRequest, payload: LoginIn) -> TokenOut:
 
 @auth_router.post(
     "/staff-login",
-    response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 423: ErrorOut},
+    response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 423: ErrorOut, 429: ErrorOut},
     summary="Staff sign-in (password + TOTP)",
 )
 def staff_login(request: HttpRequest, payload: StaffLoginIn) -> TokenOut:

@@ -28,7 +28,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 from pypinyin import Style, lazy_pinyin
 
-from livingroom.core import images, ratelimit
+from livingroom.core import context, images, ratelimit
 from livingroom.core.audit import audit_log
 from livingroom.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from livingroom.core.masking import mask_certificate, mask_phone
@@ -112,6 +112,9 @@ def resident_login_with_sms(*, phone: str, code: str) -> User:
     if not re.fullmatch(r"[0-9]{6}", code):
         raise InvalidInput(_("The verification code has 6 digits."), code="sms_code_invalid", field="code")
     h = phone_index(number)
+    # Failed codes from one address across many phones are limited too (code guessing at scale).
+    ip_bucket = f"sms-fail-ip:{context.current().ip or '-'}"
+    ratelimit.refuse_if_spent(ip_bucket, limit=settings.LIVINGROOM_SMS_FAILURES_PER_IP_PER_HOUR, window=3600)
     now = timezone.now()
     with transaction.atomic(durable=True):
         sms = SmsCode.objects.filter(phone_hash=h, consumed_at__isnull=True).order_by("-created_at").first()
@@ -129,6 +132,7 @@ def resident_login_with_sms(*, phone: str, code: str) -> User:
             raise errors.SmsCodeInvalid(field="code")
         raise errors.SmsCodeTooManyTries(field="code")
     if not constant_time_compare(sms.code_hash, _code_hash(h, code)):
+        ratelimit.count_failure(ip_bucket, window=3600)
         audit_log("people.sms_login.failed", data={"phone": mask_phone(number)}, result="failed")
         raise errors.SmsCodeInvalid(field="code")
     with transaction.atomic(durable=True):
@@ -166,10 +170,15 @@ def _totp_step(user: User, code: str) -> int | None:
 
 
 def staff_authenticate(*, username: str, password: str, totp: str) -> User:
-    """Password (argon2) + TOTP. Five failures lock the account for 30 minutes."""
+    """Password (argon2) + TOTP. Five failures lock the account for 30 minutes; failures from one
+    address across accounts (password spraying) are limited per hour."""
+    ip_bucket = f"staff-fail-ip:{context.current().ip or '-'}"
+    limit = settings.LIVINGROOM_STAFF_FAILURES_PER_IP_PER_HOUR
+    ratelimit.refuse_if_spent(ip_bucket, limit=limit, window=3600)
     user = User.objects.filter(username=(username or "").strip()).first()
     now = timezone.now()
     if user is None:
+        ratelimit.count_failure(ip_bucket, window=3600)
         # Spend the same time as a real check, so usernames cannot be probed by timing.
         check_password(password or "", _DUMMY_PASSWORD)
         audit_log("people.staff_login.failed", data={"username": (username or "")[:40]}, result="failed")
@@ -185,6 +194,7 @@ def staff_authenticate(*, username: str, password: str, totp: str) -> User:
         and (user.totp_last_step is None or step > user.totp_last_step)
     )
     if not ok:
+        ratelimit.count_failure(ip_bucket, window=3600)
         with transaction.atomic(durable=True):
             User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
             failures = User.objects.values_list("failed_logins", flat=True).get(pk=user.pk)
