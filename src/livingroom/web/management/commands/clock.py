@@ -1,6 +1,7 @@
-"""Every clock of the platform in one loop: bookings (no-shows, reminders, lapsed requests) and
-courses (opening draws, lapsed offers, reminders), volunteer shifts (reminders) and residents'
-requests (overdue flags, escalation, closing unrated ones).
+"""Every clock of the platform in one loop: bookings (no-shows, reminders, lapsed requests),
+courses (opening draws, lapsed offers, reminders), volunteer shifts (reminders), residents'
+requests (overdue flags, escalation, closing unrated ones), meals (uncollected orders, credential
+reminders) and erasure requests whose cooling-off has passed.
 
 ``livingroom clock`` runs one pass; ``--loop 15`` repeats every 15 s until stopped (``make run``
 starts it beside the development server). A failed pass is logged and the loop goes on.
@@ -49,8 +50,9 @@ class Command(BaseCommand):
                     logger.exception("%s clock pass failed; trying again in %s s", name, options["loop"])
                     close_old_connections()
                     continue
-                if any(vars(result).values()) or options["verbosity"] > 1:
-                    self.stdout.write(f"{name}: " + ", ".join(f"{k} {v}" for k, v in vars(result).items()))
+                counts = result if isinstance(result, dict) else vars(result)
+                if any(counts.values()) or options["verbosity"] > 1:
+                    self.stdout.write(f"{name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
             if not options["loop"]:
                 return
             time.sleep(options["loop"])
