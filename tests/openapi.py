@@ -75,13 +75,20 @@ class Matrix:
     role)`` for API operations (the template as in the OpenAPI schema, without ``/api/v1``) and
     ``(method, route, role)`` for pages (the Django URL pattern as walked from the root). The
     project-wide guard (tests/test_matrix_coverage.py) reads ``MATRIX`` from every permission
-    module. ``devices_elsewhere``: roles that are a device of another center than the objects'."""
+    module. ``devices_elsewhere``: roles that are a device of another center than the objects'
+    (``OTHER_DEVICE``); they need not be in ``api_roles`` (a table may play them on its device
+    rows and a few others only), but the guard wants ``OTHER_DEVICE`` on every device operation."""
 
     api_roles: tuple[str, ...] = ()
     api_cells: frozenset[tuple[str, str, str]] = frozenset()
     page_roles: tuple[str, ...] = ()
     page_cells: frozenset[tuple[str, str, str]] = frozenset()
     devices_elsewhere: tuple[str, ...] = ()
+
+
+# A device of the same kind as the table's, registered at a center of another community (and
+# sub-district) than the objects the rows target: for this center's object it gets the refusal.
+OTHER_DEVICE = "other_device"
 
 
 def cells(rows: Iterable[Any], roles: Iterable[str], key: Callable[[Any], tuple[str, str]]):

@@ -4,7 +4,9 @@ OpenAPI schema has rows in some permission table, played for every role of that 
 Each permission module (``tests/**/test_*permissions.py``) exposes ``MATRIX``
 (``tests.openapi.Matrix``): the (method, template, role) cells of its API table and the
 (method, route, role) cells of its page table. A new URL or operation without rows fails here,
-whichever app it belongs to; so does a table that leaves out a role the issue names.
+whichever app it belongs to; so does a table that leaves out a role the issue names. Every
+operation for devices (a tag ``devices`` or ``devices: ...``) is also played by a device of another
+center than the objects' (``OTHER_DEVICE``): a new device operation without that cell fails too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.openapi import Matrix
+from tests.openapi import OTHER_DEVICE, Matrix
 
 HERE = Path(__file__).parent
 
@@ -85,14 +87,23 @@ def test_every_page_has_rows_for_every_role():
     assert sorted(covered - ours) == [], "rows for pages that no longer exist"
 
 
-@pytest.mark.django_db
-def test_every_operation_has_rows_for_every_role(api):
+def schema_operations(api) -> dict[tuple[str, str], set[str]]:
+    """(METHOD, /path/{template}) -> tags, for every operation of the OpenAPI schema."""
     schema = api.get("/openapi.json").json()
-    operations = {
+    return {
         (method.upper(), path.removeprefix("/api/v1")): set(spec.get("tags", ()))
         for path, ops in schema["paths"].items()
         for method, spec in ops.items()
     }
+
+
+def for_devices(tags: set[str]) -> bool:
+    return any(tag == "devices" or tag.startswith("devices:") for tag in tags)
+
+
+@pytest.mark.django_db
+def test_every_operation_has_rows_for_every_role(api):
+    operations = schema_operations(api)
     assert len(operations) > 100, "the schema walk is broken"
     covered: dict[tuple[str, str], set[str]] = {}
     for m in MODULES.values():
@@ -102,12 +113,28 @@ def test_every_operation_has_rows_for_every_role(api):
     assert sorted(set(covered) - set(operations)) == [], "rows for operations that no longer exist"
 
 
+@pytest.mark.django_db
+def test_every_device_operation_is_played_by_a_device_of_another_center(api):
+    """The issue's "device of another center": for each operation a signed device calls, some
+    table plays ``OTHER_DEVICE`` (and names it in ``devices_elsewhere``)."""
+    device_ops = {op for op, tags in schema_operations(api).items() if for_devices(tags)}
+    assert len(device_ops) >= 10, "the schema walk is broken"
+    played: set[tuple[str, str]] = set()
+    for name, m in MODULES.items():
+        mine = {(method, path) for method, path, role in m.api_cells if role == OTHER_DEVICE}
+        assert not mine or OTHER_DEVICE in m.devices_elsewhere, (name, "plays other_device undeclared")
+        assert set(m.devices_elsewhere) <= {OTHER_DEVICE}, (name, m.devices_elsewhere)
+        played |= mine
+    assert sorted(device_ops - played) == [], "device operations no device of another center plays"
+
+
 def matrix_size() -> dict[str, int]:
     api_rows = {(m, p) for x in MODULES.values() for (m, p, _r) in x.api_cells}
     page_rows = {(m, p) for x in MODULES.values() for (m, p, _r) in x.page_cells}
     return {
         "operations": len(api_rows),
         "operation cells": sum(len(x.api_cells) for x in MODULES.values()),
+        "other-device cells": sum(1 for x in MODULES.values() for c in x.api_cells if c[2] == OTHER_DEVICE),
         "page rows": len(page_rows),
         "page cells": sum(len(x.page_cells) for x in MODULES.values()),
     }

@@ -48,7 +48,7 @@ from tests.factories import (
     make_id_number,
 )
 from tests.invariants import snapshot
-from tests.openapi import Matrix, param_cells
+from tests.openapi import OTHER_DEVICE, Matrix, param_cells
 
 # --- roles and what each may see -----------------------------------------------------------------
 
@@ -56,6 +56,10 @@ STAFF = ("community", "other_community", "street", "district", "center", "partne
 RESIDENTS = ("resident", "other_resident")
 ROLES = ("anonymous", *RESIDENTS, *STAFF, "device")
 PAGE_ROLES = tuple(r for r in ROLES if r != "device")
+# A kiosk of c3's center (the table's "device" stands in c1's): played on the device row and two
+# rows it has no business with (tests/test_matrix_coverage.py wants it on every device operation).
+DEVICES = ("device", OTHER_DEVICE)
+OTHER_DEVICE_ROWS = {("POST", "/devices/passes/verify"), ("GET", "/me"), ("GET", "/staff/centers")}
 
 # Indices of the communities (and so of their centers and residents) each member of staff covers.
 CENTERS_SEEN = {
@@ -141,6 +145,9 @@ def api_as(role: str, w: World) -> Api:
         return Api()
     if role == "device":
         return DeviceApi(w.device.key_id, w.secret)
+    if role == OTHER_DEVICE:
+        other, secret = device_for(w.centers[2])
+        return DeviceApi(other.key_id, secret)
     user = w.user(role)
     assert user is not None
     return resident_api(user) if role in RESIDENTS else staff_api(user)
@@ -205,7 +212,7 @@ def signed_in(ok: int, staff: int | None = None) -> Callable[[str], Expected]:
     """``/me/*``: any user with a token; staff get ``staff`` where it differs."""
 
     def expect(role: str) -> Expected:
-        if role in ("anonymous", "device"):
+        if role == "anonymous" or role in DEVICES:
             return 401
         return staff if role in STAFF and staff is not None else ok
 
@@ -239,7 +246,9 @@ def desk_only(ok: int, target: int | None) -> Callable[[str], Expected]:
 
 
 def device_only(ok: int) -> Callable[[str], Expected]:
-    return lambda role: ok if role == "device" else 401
+    """Any registered device: a pass is the resident's own, shown by them, and good at every
+    center (as ``/staff/passes/verify`` is for staff of any scope)."""
+    return lambda role: ok if role in DEVICES else 401
 
 
 # --- API operations -------------------------------------------------------------------------------
@@ -319,6 +328,8 @@ def _pass_checked(w: World, role: str, response) -> None:
         use = PassUse.objects.get()
         if role == "device":
             assert use.device == w.device and use.staff is None
+        elif role == OTHER_DEVICE:
+            assert use.device.center == w.centers[2] and use.staff is None
         else:
             assert use.staff == w.user(role) and use.device is None
 
@@ -458,6 +469,10 @@ REFUSAL_CODES = {403: "forbidden", 404: "not_found", 409: "profile_incomplete"}
 
 API_CASES = [
     pytest.param(role, op, op.expect(role), id=f"{role}:{op.label()}") for op in API_OPS for role in ROLES
+] + [
+    pytest.param(OTHER_DEVICE, op, op.expect(OTHER_DEVICE), id=f"{OTHER_DEVICE}:{op.label()}")
+    for op in API_OPS
+    if (op.method, op.template) in OTHER_DEVICE_ROWS
 ]
 
 
@@ -723,7 +738,8 @@ def test_table_covers_every_operation_in_the_openapi_schema(api):
         covered = {
             p.values[0] for p in API_CASES if (p.values[1].method, p.values[1].template) == (method, template)
         }
-        assert covered == set(ROLES), (method, template)
+        assert covered - {OTHER_DEVICE} == set(ROLES), (method, template)
+    assert OTHER_DEVICE_ROWS - in_table == set(), "other_device rows that are gone"
 
 
 LATER_APP_TAGS = {
@@ -971,4 +987,5 @@ MATRIX = Matrix(
     api_cells=param_cells(API_CASES, lambda op: (op.method, op.template)),
     page_roles=PAGE_ROLES,
     page_cells=param_cells(PAGE_CASES, lambda op: (op.method, op.route)),
+    devices_elsewhere=(OTHER_DEVICE,),
 )

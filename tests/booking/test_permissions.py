@@ -5,7 +5,8 @@ center has a study room with four seats (``rooms[i]``) and, in it, a pending req
 confirmed booking, a booking whose check-in window is open now, and an organisation's weekly
 series; each community also has a resident whose bookings are suspended. The resident
 ``resident`` lives in c1 and holds all those bookings; ``other_resident`` lives in c3. The kiosk
-stands in c1's center.
+(``device``) stands in c1's center; ``other_device``, a kiosk of c3's center (another
+sub-district), plays the kiosk's row and two rows it has no business with.
 
 Staff see (404 otherwise): district all; the street official c1 and c2; the community worker c1;
 the other community's worker c3; the center staff c2 (their center's community); the partner
@@ -35,12 +36,13 @@ from livingroom.booking.models import (
     Closure,
     Resource,
 )
-from livingroom.people.models import StaffRole
+from livingroom.people.models import PassUse, StaffRole
 from livingroom.places.models import OpeningHours, Space
 from tests import factories as f
 from tests.booking.conftest import DeviceApi, fresh_pass, local, put_booking, unchanged
 from tests.conftest import Api, console_client, resident_api, staff_api
 from tests.openapi import (
+    OTHER_DEVICE,
     Matrix,
     Moved,
     Page,
@@ -60,6 +62,14 @@ from tests.openapi import (
 STAFF = ("district", "street", "community", "other_community", "center", "partner")
 RESIDENTS = ("resident", "other_resident")
 ROLES = ("anonymous", *RESIDENTS, "device", *STAFF)
+# A device of another center than c1's (tests/test_matrix_coverage.py wants it on every device
+# operation): played on these rows only, to keep the table fast.
+DEVICES = ("device", OTHER_DEVICE)
+OTHER_DEVICE_ROWS = {
+    ("POST", "/bookings/{booking_id}/check-in"),
+    ("POST", "/bookings"),
+    ("GET", "/staff/bookings"),
+}
 SEEN = {
     "district": {0, 1, 2},
     "street": {0, 1},
@@ -88,6 +98,7 @@ class Mx:
     suspensions: list[BookingSuspension]
     partner_org: Any
     device: DeviceApi
+    other_device: DeviceApi  # a kiosk of c3's center
     day: dt.date
 
     def user(self, role: str):
@@ -154,6 +165,7 @@ def mx(place, roles, tomorrow) -> Mx:
         room_units.append(whole)
         seats.append(units)
     device, secret = f.device_for(place["centers"][0])
+    other, other_secret = f.device_for(place["centers"][2])
     return Mx(
         roles=roles,
         residents=residents,
@@ -167,6 +179,7 @@ def mx(place, roles, tomorrow) -> Mx:
         suspensions=suspensions,
         partner_org=partner_org,
         device=DeviceApi(device.key_id, secret),
+        other_device=DeviceApi(other.key_id, other_secret),
         day=tomorrow,
     )
 
@@ -178,7 +191,7 @@ Expect = tuple[int, str | None]  # (status, code); code None for a success
 
 def anonymous(role: str, signed: bool = False) -> Expect | None:
     """Refusals before any rule of the endpoint: who is not signed in at all."""
-    if role == "anonymous" or (role == "device" and not signed):
+    if role == "anonymous" or (role in DEVICES and not signed):
         return 401, "not_authenticated"
     return None
 
@@ -253,9 +266,12 @@ def desk_booking(role: str, t: int | None) -> Expect:
 
 
 def device_only(role: str, t: int | None) -> Expect:
-    if role != "device":
+    """A kiosk checks in at its own center only: c1's for ``device``, c3's for ``other_device``;
+    another center's booking is not found."""
+    if role not in DEVICES:
         return 401, "signature_missing"
-    return (200, None) if t == 0 else (404, "booking_not_found")  # the kiosk stands in c1's center
+    here = 0 if role == "device" else 2
+    return (200, None) if t == here else (404, "booking_not_found")
 
 
 def desk_check_in(role: str, t: int | None) -> Expect:
@@ -382,9 +398,11 @@ def _mine(m: Mx, role: str, t: int | None, response) -> None:
 
 
 def _device_checked_in(m: Mx, role: str, t: int, response) -> None:
-    booking = m.now_open[0]
+    booking = m.now_open[t]
     booking.refresh_from_db()
     assert (booking.status, booking.checked_in_via) == ("checked_in", "device")
+    kiosk = m.device if role == "device" else m.other_device
+    assert PassUse.objects.get(purpose="booking.checkin").device.key_id == kiosk.key_id
 
 
 def _availability(m: Mx, role: str, t: int, response) -> None:
@@ -626,7 +644,11 @@ OPS: list[Op] = [
     ),
 ]
 
-CASES = [pytest.param(role, op, id=f"{role}:{op}") for op in OPS for role in ROLES]
+CASES = [pytest.param(role, op, id=f"{role}:{op}") for op in OPS for role in ROLES] + [
+    pytest.param(OTHER_DEVICE, op, id=f"{OTHER_DEVICE}:{op}")
+    for op in OPS
+    if (op.method, op.template) in OTHER_DEVICE_ROWS
+]
 
 
 def client_for(role: str, m: Mx) -> Api:
@@ -634,6 +656,8 @@ def client_for(role: str, m: Mx) -> Api:
         return Api()
     if role == "device":
         return m.device
+    if role == OTHER_DEVICE:
+        return m.other_device
     return resident_api(m.user(role)) if role in RESIDENTS else staff_api(m.user(role))
 
 
@@ -659,7 +683,7 @@ def test_booking_api_permissions(mx, role, op):
             status,
             code,
             where=target,
-            guard=lambda: unchanged(ignore=("RequestNonce",) if role == "device" else ()),
+            guard=lambda: unchanged(ignore=("RequestNonce",) if role in DEVICES else ()),
             check=(lambda response, t=target: op.check(mx, role, t, response)) if op.check else None,
         )
 
@@ -667,6 +691,9 @@ def test_booking_api_permissions(mx, role, op):
 @pytest.mark.django_db
 def test_the_table_covers_every_booking_operation(api):
     assert_table_covers(api, mentioning("booking"), [(op.method, op.template) for op in OPS], "booking")
+    assert OTHER_DEVICE_ROWS - {(op.method, op.template) for op in OPS} == set(), (
+        "other_device rows that are gone"
+    )
 
 
 # --- beyond the table ----------------------------------------------------------------------------------
@@ -861,4 +888,5 @@ MATRIX = Matrix(
     api_cells=param_cells(CASES, lambda op: (op.method, op.template)),
     page_roles=PAGE_ROLES,
     page_cells=cells(PAGES, PAGE_ROLES, page_key),
+    devices_elsewhere=(OTHER_DEVICE,),
 )

@@ -9,7 +9,9 @@ tomorrow's lunch. The rider (``resident``, of 固戍) ordered tomorrow's lunch a
 (``orders[t]``: subsidised at 固戍, full price at the others); a 72-year-old of each community was
 served today's lunch at their canteen's counter (``served[t]``: ¥3 city, ¥2 district subsidy).
 ``other_resident`` is the verified rider of 宝民. Each center has a spare space of kind canteen
-(``spaces[t]``). A canteen terminal and a kiosk (a device of another kind) stand in 固戍's center.
+(``spaces[t]``). A canteen terminal and a kiosk (a device of another kind) stand in 固戍's center;
+``other_device``, a canteen terminal of 宝民's center (another sub-district), plays the terminal's
+rows and two rows it has no business with.
 
 Staff see (404 otherwise): district all; the street official 固戍 and 龙珠; the community worker
 固戍; the other community's worker 宝民; 龙珠's center staff 龙珠; the operator's staff their own
@@ -51,6 +53,7 @@ from tests.conftest import Api, console_client, resident_api, staff_api
 from tests.invariants import snapshot
 from tests.meals.conftest import LUNCH, MealsWorld, _set_meals, _tiers, at, elderly, pass_of
 from tests.openapi import (
+    OTHER_DEVICE,
     Matrix,
     Moved,
     Page,
@@ -71,6 +74,16 @@ STAFF = ("district", "street", "community", "other_community", "center", "operat
 RESIDENTS = ("resident", "other_resident")
 DEVICES = ("terminal", "kiosk")
 ROLES = ("anonymous", *RESIDENTS, *DEVICES, *STAFF)
+# A device of another center than 固戍's (tests/test_matrix_coverage.py wants it on every device
+# operation): played on the device rows and two others only, to keep the table fast.
+SIGNED = (*DEVICES, OTHER_DEVICE)
+OTHER_DEVICE_ROWS = {
+    ("GET", "/devices/canteen/menu"),
+    ("POST", "/devices/canteen/lookup"),
+    ("POST", "/devices/canteen/servings"),
+    ("GET", "/me/meals"),
+    ("GET", "/staff/canteens/{canteen_id}/meals"),
+}
 SEEN: dict[str, set[int]] = {
     "district": {0, 1, 2},
     "street": {0, 1},
@@ -184,6 +197,7 @@ class Mx:
     spaces: list[Space]
     terminal: SignedDevice
     kiosk: SignedDevice
+    other_terminal: SignedDevice  # 宝民's center
 
     def user(self, role: str):
         return self.users[role]
@@ -253,6 +267,7 @@ def mx(meals_world: MealsWorld, place, roles) -> Mx:
     assert [m.subsidy_fen for m in served] == [500, 500, 500]
     spaces = [f.SpaceFactory(center=c, name="新饭堂", kind=Space.Kind.CANTEEN) for c in centers]
     kiosk, kiosk_secret = f.device_for(centers[0], Device.Kind.KIOSK)
+    other, other_secret = f.device_for(centers[2], Device.Kind.CANTEEN_TERMINAL)
     users = {
         "resident": w.rider.user,
         "other_resident": w.far_rider.user,
@@ -272,6 +287,7 @@ def mx(meals_world: MealsWorld, place, roles) -> Mx:
         spaces=spaces,
         terminal=SignedDevice(w.device.key_id, w.device_secret),
         kiosk=SignedDevice(kiosk.key_id, kiosk_secret),
+        other_terminal=SignedDevice(other.key_id, other_secret),
     )
 
 
@@ -292,7 +308,7 @@ def resident_only(
     ``others``: whether the other resident may do it too (else their 404)."""
 
     def expect(role: str, t: int | None) -> Expect:
-        if role == "anonymous" or role in DEVICES:
+        if role == "anonymous" or role in SIGNED:
             return 401, "not_authenticated"
         if role in STAFF:
             return (404, missing) if looked_up_first and t is None else (409, "profile_incomplete")
@@ -304,12 +320,15 @@ def resident_only(
 
 
 def terminal(ok: int, missing: str) -> Callable[[str, int | None], Expect]:
-    """The canteen terminal of 固戍's center: its own canteen's; the kiosk is not a canteen
-    terminal; anyone else has no signature."""
+    """The canteen terminal of 固戍's center: its own canteen's; 宝民's terminal (``other_device``)
+    likewise its own, never 固戍's; the kiosk is not a canteen terminal; anyone else has no
+    signature."""
 
     def expect(role: str, t: int | None) -> Expect:
         if role == "terminal":
             return (ok, None) if t == 0 else (404, missing)
+        if role == OTHER_DEVICE:
+            return (ok, None) if t == 2 else (404, missing)
         if role == "kiosk":
             return 403, "device_not_allowed"
         return 401, "signature_missing"
@@ -446,10 +465,24 @@ def _my_meals(m: Mx, role: str, t: Any, response) -> None:
     assert _ids(response) == expected
 
 
+# What the rider pays at each terminal's canteen: at 固戍 the rider tier with the district's and
+# 西乡's subsidies; at 宝民 (``other_device``) the district's only (新安's is for its residents).
+TERMINAL_PRICES = {
+    "terminal": (1000, 800, [("district", 500), ("eater", 1000), ("street", 300)]),
+    OTHER_DEVICE: (1300, 500, [("district", 500), ("eater", 1300)]),
+}
+
+
+def terminal_center(role: str) -> int:
+    """Whose canteen the terminal playing ``role`` serves: 宝民's for ``other_device``, else 固戍's."""
+    return 2 if role == OTHER_DEVICE else 0
+
+
 def _terminal_menu(m: Mx, role: str, t: int, response) -> None:
     body = response.json()
-    assert body["canteen"]["id"] == m.canteens[0].pk
-    assert {i["menu_item_id"] for i in body["menus"][0]["items"]} >= {m.items[0].pk}
+    here = terminal_center(role)
+    assert body["canteen"]["id"] == m.canteens[here].pk
+    assert {i["menu_item_id"] for i in body["menus"][0]["items"]} >= {m.items[here].pk}
 
 
 def _looked_up(m: Mx, role: str, t: int, response) -> None:
@@ -459,27 +492,26 @@ def _looked_up(m: Mx, role: str, t: int, response) -> None:
         1,
         None,
     )
-    price = next(p for p in body["prices"] if p["menu_item_id"] == m.items[0].pk)
-    assert (price["pay_fen"], price["group"]) == (1000, "rider")
+    price = next(p for p in body["prices"] if p["menu_item_id"] == m.items[terminal_center(role)].pk)
+    assert (price["pay_fen"], price["group"]) == (TERMINAL_PRICES[role][0], "rider")
     assert PassUse.objects.count() == 3  # the three counter servings: a look-up uses no pass
 
 
 def _served_at_terminal(m: Mx, role: str, t: int, response) -> None:
     body = response.json()
     assert response["Idempotent-Replayed"] == "false"
-    meal = Meal.objects.get(pk=body["meal_id"])
-    assert (meal.resident, meal.device, meal.channel, meal.status) == (
+    meal = Meal.objects.select_related("device", "item__menu").get(pk=body["meal_id"])
+    device = m.terminal if role == "terminal" else m.other_terminal
+    assert (meal.resident, meal.device.key_id, meal.item.menu.canteen_id, meal.channel, meal.status) == (
         m.w.rider,
-        m.w.device,
+        device.key_id,
+        m.canteens[terminal_center(role)].pk,
         "counter",
         "served",
     )
-    assert (body["pay_fen"], body["subsidy_fen"], body["subsidised"]) == (1000, 800, True)
-    assert sorted(Entry.objects.filter(meal=meal).values_list("layer", "amount_fen")) == [
-        ("district", 500),
-        ("eater", 1000),
-        ("street", 300),
-    ]
+    pay, subsidy, entries = TERMINAL_PRICES[role]
+    assert (body["pay_fen"], body["subsidy_fen"], body["subsidised"]) == (pay, subsidy, True)
+    assert sorted(Entry.objects.filter(meal=meal).values_list("layer", "amount_fen")) == entries
 
 
 def _staff_canteens(m: Mx, role: str, t: Any, response) -> None:
@@ -856,7 +888,11 @@ OPS: list[Op] = [
 
 # The district's figures add the city and district layers up over every sub-district (a bug once
 # kept the last sub-district's sum only): the case "district:GET /staff/meals/figures" checks it.
-CASES = [pytest.param(role, op, id=f"{role}:{op}") for op in OPS for role in ROLES]
+CASES = [pytest.param(role, op, id=f"{role}:{op}") for op in OPS for role in ROLES] + [
+    pytest.param(OTHER_DEVICE, op, id=f"{OTHER_DEVICE}:{op}")
+    for op in OPS
+    if (op.method, op.template) in OTHER_DEVICE_ROWS
+]
 
 
 def client_for(role: str, m: Mx) -> Api:
@@ -866,6 +902,8 @@ def client_for(role: str, m: Mx) -> Api:
         return m.terminal
     if role == "kiosk":
         return m.kiosk
+    if role == OTHER_DEVICE:
+        return m.other_terminal
     return resident_api(m.user(role)) if role in RESIDENTS else staff_api(m.user(role))
 
 
@@ -889,7 +927,7 @@ def test_meals_api_permissions(mx, monkeypatch, role, op):
             return client.send(op.method, path, body, headers=headers)
 
         # A signed request spends its nonce; a terminal's refusal is kept for its retries.
-        ignore = ("RequestNonce", "idempotency records") if role in DEVICES else ()
+        ignore = ("RequestNonce", "idempotency records") if role in SIGNED else ()
         play_cell(
             call,
             status,
@@ -903,6 +941,9 @@ def test_meals_api_permissions(mx, monkeypatch, role, op):
 @pytest.mark.django_db
 def test_the_table_covers_every_meals_operation(api):
     assert_table_covers(api, tagged(*TAGS), [(op.method, op.template) for op in OPS], "meals")
+    assert OTHER_DEVICE_ROWS - {(op.method, op.template) for op in OPS} == set(), (
+        "other_device rows that are gone"
+    )
 
 
 # --- beyond the table ----------------------------------------------------------------------------------
@@ -1032,4 +1073,5 @@ MATRIX = Matrix(
     api_cells=param_cells(CASES, lambda op: (op.method, op.template)),
     page_roles=PAGE_ROLES,
     page_cells=cells(PAGES, PAGE_ROLES, page_key),
+    devices_elsewhere=(OTHER_DEVICE,),
 )

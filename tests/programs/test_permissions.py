@@ -6,7 +6,9 @@ resident holds a seat in it, ``mine[i]``, and their child is offered a seat, ``o
 ``pending[i]`` (waiting for approval) and ``today[i]`` (held yesterday and again today; the
 resident came yesterday, ``present[i]``, and may rate it). ``talents[i]`` is a pending talent
 application of a neighbour in community ``i``. The resident ``resident`` lives in c1 and is an
-approved talent there; ``other_resident`` lives in c3. The kiosk stands in c1's center.
+approved talent there; ``other_resident`` lives in c3. The kiosk (``device``) stands in c1's
+center; ``other_device``, a kiosk of c3's center (another sub-district), plays the kiosk's row and
+two rows it has no business with.
 
 Staff see (404 otherwise): district all; the street official c1 and c2; the community worker c1;
 the other community's worker c3; the center staff c2 (their center's community); the partner
@@ -29,7 +31,7 @@ from django.test import Client
 from django.utils import timezone
 
 from livingroom.booking.models import Booking
-from livingroom.people.models import Dependant, Resident, StaffRole
+from livingroom.people.models import Dependant, PassUse, Resident, StaffRole
 from livingroom.people.services import resident_pass_issue
 from livingroom.places.models import Space
 from livingroom.programs.models import (
@@ -45,6 +47,7 @@ from tests import factories as f
 from tests.booking.conftest import DeviceApi
 from tests.conftest import Api, console_client, resident_api, staff_api
 from tests.openapi import (
+    OTHER_DEVICE,
     Matrix,
     Moved,
     Page,
@@ -65,6 +68,14 @@ from tests.programs.conftest import local, unchanged
 STAFF = ("district", "street", "community", "other_community", "center", "partner")
 RESIDENTS = ("resident", "other_resident")
 ROLES = ("anonymous", *RESIDENTS, "device", *STAFF)
+# A device of another center than c1's (tests/test_matrix_coverage.py wants it on every device
+# operation): played on these rows only, to keep the table fast.
+DEVICES = ("device", OTHER_DEVICE)
+OTHER_DEVICE_ROWS = {
+    ("POST", "/sessions/{session_id}/attendance"),
+    ("POST", "/programs/{program_id}/enrollments"),
+    ("POST", "/staff/sessions/{session_id}/attendance"),
+}
 SEEN = {
     "district": {0, 1, 2},
     "street": {0, 1},
@@ -95,6 +106,7 @@ class Px:
     open_sessions: list[ProgramSession]
     talents: list[Talent]
     device: DeviceApi
+    other_device: DeviceApi  # a kiosk of c3's center
 
     def user(self, role: str):
         if role == "resident":
@@ -209,6 +221,7 @@ def px(place, roles) -> Px:
             )
         )
     device, secret = f.device_for(place["centers"][0])
+    other, other_secret = f.device_for(place["centers"][2])
     return Px(
         roles=roles,
         residents=residents,
@@ -224,6 +237,7 @@ def px(place, roles) -> Px:
         open_sessions=open_sessions,
         talents=talents,
         device=DeviceApi(device.key_id, secret),
+        other_device=DeviceApi(other.key_id, other_secret),
     )
 
 
@@ -234,7 +248,7 @@ Expect = tuple[int, str | None]  # (status, code); code None for a success
 
 def signed_in(role: str) -> Expect | None:
     """Refusals before any rule of the endpoint: who has no bearer token at all."""
-    return (401, "not_authenticated") if role in ("anonymous", "device") else None
+    return (401, "not_authenticated") if role == "anonymous" or role in DEVICES else None
 
 
 def public(ok: int, missing: str) -> Callable[[str, int | None], Expect]:
@@ -302,9 +316,12 @@ def staff_act(
 
 
 def device_only(role: str, t: int | None) -> Expect:
-    if role != "device":
+    """A kiosk takes attendance at its own center only: c1's for ``device``, c3's for
+    ``other_device``; another center's session is not found."""
+    if role not in DEVICES:
         return 401, "signature_missing"
-    return (200, None) if t == 0 else (404, "session_not_found")  # the kiosk stands in c1's center
+    here = 0 if role == "device" else 2
+    return (200, None) if t == here else (404, "session_not_found")
 
 
 def talent_proposes(role: str, t: int | None) -> Expect:
@@ -397,8 +414,10 @@ def _talent_program(m: Px, role: str, t: int, response) -> None:
 
 
 def _checked_in(m: Px, role: str, t: int, response) -> None:
-    a = Attendance.objects.get(session=m.today_sessions[0], enrollment=m.present[0])
+    a = Attendance.objects.get(session=m.today_sessions[t], enrollment=m.present[t])
     assert (a.present, a.via) == (True, "device")
+    kiosk = m.device if role == "device" else m.other_device
+    assert PassUse.objects.get(purpose="programs.attendance").device.key_id == kiosk.key_id
 
 
 def _staff_listed(m: Px, role: str, t: int | None, response) -> None:
@@ -751,7 +770,11 @@ OPS: list[Op] = [
     ),
 ]
 
-CASES = [pytest.param(role, op, id=f"{role}:{op}") for op in OPS for role in ROLES]
+CASES = [pytest.param(role, op, id=f"{role}:{op}") for op in OPS for role in ROLES] + [
+    pytest.param(OTHER_DEVICE, op, id=f"{OTHER_DEVICE}:{op}")
+    for op in OPS
+    if (op.method, op.template) in OTHER_DEVICE_ROWS
+]
 
 
 def client_for(role: str, m: Px) -> Api:
@@ -759,6 +782,8 @@ def client_for(role: str, m: Px) -> Api:
         return Api()
     if role == "device":
         return m.device
+    if role == OTHER_DEVICE:
+        return m.other_device
     return resident_api(m.user(role)) if role in RESIDENTS else staff_api(m.user(role))
 
 
@@ -784,7 +809,7 @@ def test_programs_api_permissions(px, role, op):
             status,
             code,
             where=target,
-            guard=lambda: unchanged(ignore=("RequestNonce",) if role == "device" else ()),
+            guard=lambda: unchanged(ignore=("RequestNonce",) if role in DEVICES else ()),
             check=(lambda response, t=target: op.check(px, role, t, response)) if op.check else None,
         )
 
@@ -792,6 +817,9 @@ def test_programs_api_permissions(px, role, op):
 @pytest.mark.django_db
 def test_the_table_covers_every_programs_operation(api):
     assert_table_covers(api, mentioning("programs"), [(op.method, op.template) for op in OPS], "programs")
+    assert OTHER_DEVICE_ROWS - {(op.method, op.template) for op in OPS} == set(), (
+        "other_device rows that are gone"
+    )
 
 
 # --- beyond the table ----------------------------------------------------------------------------------
@@ -969,4 +997,5 @@ MATRIX = Matrix(
     api_cells=param_cells(CASES, lambda op: (op.method, op.template)),
     page_roles=PAGE_ROLES,
     page_cells=cells(PAGES, PAGE_ROLES, page_key),
+    devices_elsewhere=(OTHER_DEVICE,),
 )

@@ -15,7 +15,9 @@ center ``i`` has
   points in every community.
 The resident lives in c1 and holds three certificates (``certs``); ``other_resident`` lives in
 c3 and is a volunteer with nothing on record. The kiosk and the vending machine of the table
-stand in c1's center.
+stand in c1's center. ``other_device`` is a device of c3's center (another sub-district) of the
+kind the row wants (c3's vending machine for the vending rows, a kiosk of c3's center otherwise):
+it plays every device row and two rows it has no business with.
 
 Staff see (404 otherwise): district all; the street official c1 and c2; the community worker c1;
 the other community's worker c3; the center staff c2. Partner staff see only their own
@@ -68,6 +70,7 @@ from tests.booking.conftest import DeviceApi
 from tests.conftest import Api, console_client, resident_api, staff_api
 from tests.invariants import snapshot
 from tests.openapi import (
+    OTHER_DEVICE,
     Matrix,
     Moved,
     Page,
@@ -89,6 +92,18 @@ STAFF = ("district", "street", "community", "other_community", "center", "partne
 RESIDENTS = ("resident", "other_resident")
 DEVICES = ("kiosk", "vending")
 ROLES = ("anonymous", *RESIDENTS, *DEVICES, *STAFF)
+# A device of another center than c1's (tests/test_matrix_coverage.py wants it on every device
+# operation): played on the device rows and two others only, to keep the table fast.
+SIGNED = (*DEVICES, OTHER_DEVICE)
+OTHER_DEVICE_ROWS = {
+    ("POST", "/devices/volunteering/shifts/{shift_id}/check"),
+    ("GET", "/devices/vending/rewards"),
+    ("POST", "/devices/vending/redemptions"),
+    ("POST", "/devices/vending/redemptions/queue"),
+    ("POST", "/devices/vending/failures"),
+    ("GET", "/me/points"),
+    ("POST", "/staff/volunteer/shifts/{shift_id}/check"),
+}
 SEEN = {
     "district": {0, 1, 2},
     "street": {0, 1},
@@ -223,6 +238,8 @@ class Vx:
     vends: list[Redemption]
     kiosk: SignedDevice
     vending: SignedDevice
+    other_kiosk: SignedDevice  # c3's center
+    other_vending: SignedDevice  # c3's machine, which sold the resident a drink with the key vend-2
 
     def user(self, role: str):
         if role == "resident":
@@ -415,6 +432,7 @@ def vx(place, roles) -> Vx:
     Volunteer.objects.filter(pk=volunteer.pk).update(minutes_total=180)
     certs = [services.certificate_issue(user=resident.user) for _ in centers]
     kiosk, kiosk_secret = f.device_for(centers[0], Device.Kind.KIOSK)
+    other_kiosk, other_kiosk_secret = f.device_for(centers[2], Device.Kind.KIOSK)
     return Vx(
         roles=roles,
         centers=centers,
@@ -425,6 +443,8 @@ def vx(place, roles) -> Vx:
         certs=certs,
         kiosk=device_api(kiosk, kiosk_secret),
         vending=device_api(*machines[0]),  # the machine that sold c1's drink with the key vend-0
+        other_kiosk=device_api(other_kiosk, other_kiosk_secret),
+        other_vending=device_api(*machines[2]),
         **lists,
     )
 
@@ -436,7 +456,7 @@ Expect = tuple[int, str | None]  # (status, code); code None for a success
 
 def signed_in(role: str) -> Expect | None:
     """Refusals before any rule of the endpoint: who has no bearer token at all."""
-    return (401, "not_authenticated") if role == "anonymous" or role in DEVICES else None
+    return (401, "not_authenticated") if role == "anonymous" or role in SIGNED else None
 
 
 def everyone(ok: int) -> Callable[[str, int | None], Expect]:
@@ -487,16 +507,20 @@ def register(role: str, t: int | None) -> Expect:
 
 
 def device(
-    kiosk: Callable[[int | None], Expect], vending: Callable[[int | None], Expect]
+    kiosk: Callable[[int | None], Expect],
+    vending: Callable[[int | None], Expect],
+    other: Callable[[int | None], Expect],
 ) -> Callable[[str, int | None], Expect]:
     """Device endpoints: anyone without a signature is 401; the kiosk and the vending machine (both
-    at c1's center) get what the endpoint says for them."""
+    at c1's center) and ``other_device`` (of c3's center) get what the endpoint says for them."""
 
     def expect(role: str, t: int | None) -> Expect:
         if role == "kiosk":
             return kiosk(t)
         if role == "vending":
             return vending(t)
+        if role == OTHER_DEVICE:
+            return other(t)
         return 401, "signature_missing"
 
     return expect
@@ -505,9 +529,15 @@ def device(
 NOT_VENDING: Expect = (403, "device_not_allowed")
 
 
-def here(ok: int, elsewhere: Expect) -> Callable[[int | None], Expect]:
-    """A device of c1's center: ``ok`` for c1's object, ``elsewhere`` for others' and a missing id."""
-    return lambda t: (ok, None) if t == 0 else elsewhere
+def here(ok: int, elsewhere: Expect, center: int = 0) -> Callable[[int | None], Expect]:
+    """A device of center ``center`` (c1's unless said): ``ok`` for that center's object,
+    ``elsewhere`` for others' and a missing id."""
+    return lambda t: (ok, None) if t == center else elsewhere
+
+
+def device_center(role: str) -> int:
+    """Where the device playing ``role`` stands: c3's center for ``other_device``, else c1's."""
+    return 2 if role == OTHER_DEVICE else 0
 
 
 def staff_only(ok: int) -> Callable[[str, int | None], Expect]:
@@ -733,7 +763,7 @@ def _my_points(m: Vx, role: str, t: int | None, response) -> None:
 
 
 def _vending_rewards(m: Vx, role: str, t: int | None, response) -> None:
-    assert _ids(response) == {m.drinks[0].pk}
+    assert _ids(response) == {m.drinks[device_center(role)].pk}
 
 
 def _vended(m: Vx, role: str, t: int, response) -> None:
@@ -741,18 +771,18 @@ def _vended(m: Vx, role: str, t: int, response) -> None:
     assert response["Idempotent-Replayed"] == "false"
     assert (body["status"], body["vend"]["reward_id"], body["points"], body["balance"]) == (
         "approved",
-        m.drinks[0].pk,
+        m.drinks[t].pk,
         3,
         92,
     )
-    assert Reward.objects.get(pk=m.drinks[0].pk).stock == 8
+    assert Reward.objects.get(pk=m.drinks[t].pk).stock == 8
 
 
 def _queued(m: Vx, role: str, t: int | None, response) -> None:
     [answer] = response.json()
-    if t == 0:
+    if t == device_center(role):
         assert (answer["status"], answer["answer"]["points"]) == (201, 3)
-        assert Reward.objects.get(pk=m.drinks[0].pk).stock == 8
+        assert Reward.objects.get(pk=m.drinks[t].pk).stock == 8
     else:  # answered one by one: a reward of another center is not found, nothing moved
         assert (answer["status"], answer["answer"]["code"]) == (404, "reward_not_found")
         assert not Redemption.objects.filter(request_key=f"offline-{t}").exists()
@@ -763,12 +793,12 @@ def _queued(m: Vx, role: str, t: int | None, response) -> None:
 def _refunded_vend(m: Vx, role: str, t: int, response) -> None:
     body = response.json()
     assert (body["redemption_id"], body["refunded_points"], body["balance"], body["replayed"]) == (
-        m.vends[0].pk,
+        m.vends[t].pk,
         3,
         98,
         False,
     )
-    assert Redemption.objects.get(pk=m.vends[0].pk).status == "refunded"
+    assert Redemption.objects.get(pk=m.vends[t].pk).status == "refunded"
 
 
 def _staff_rewards(m: Vx, role: str, t: int | None, response) -> None:
@@ -979,7 +1009,9 @@ OPS: list[Op] = [
         "POST",
         "/devices/volunteering/shifts/{shift_id}/check",
         device(
-            here(200, (404, "shift_not_found")), lambda t: NOT_VENDING if t == 0 else (404, "shift_not_found")
+            here(200, (404, "shift_not_found")),
+            lambda t: NOT_VENDING if t == 0 else (404, "shift_not_found"),
+            here(200, (404, "shift_not_found"), center=2),
         ),
         lambda m, t: f"/devices/volunteering/shifts/{_pk(m.soon, t)}/check",
         body=lambda m, t: {"token": pass_of(m.resident), "direction": "in"},
@@ -1089,7 +1121,7 @@ OPS: list[Op] = [
         "GET",
         "/devices/vending/rewards",
         # The catalogue is public anyway: any signed device of the center may show it.
-        device(lambda t: (200, None), lambda t: (200, None)),
+        device(lambda t: (200, None), lambda t: (200, None), lambda t: (200, None)),
         lambda m, t: "/devices/vending/rewards",
         check=_vending_rewards,
         targeted=False,
@@ -1097,7 +1129,11 @@ OPS: list[Op] = [
     Op(
         "POST",
         "/devices/vending/redemptions",
-        device(lambda t: NOT_VENDING, here(201, (404, "reward_not_found"))),
+        device(
+            lambda t: NOT_VENDING,
+            here(201, (404, "reward_not_found")),
+            here(201, (404, "reward_not_found"), center=2),
+        ),
         lambda m, t: "/devices/vending/redemptions",
         body=lambda m, t: {"token": pass_of(m.resident), "reward_id": _pk(m.drinks, t), "quantity": 1},
         check=_vended,
@@ -1106,7 +1142,7 @@ OPS: list[Op] = [
     Op(
         "POST",
         "/devices/vending/redemptions/queue",
-        device(lambda t: NOT_VENDING, lambda t: (200, None)),
+        device(lambda t: NOT_VENDING, lambda t: (200, None), lambda t: (200, None)),
         lambda m, t: "/devices/vending/redemptions/queue",
         body=lambda m, t: {
             "requests": [
@@ -1124,7 +1160,12 @@ OPS: list[Op] = [
     Op(
         "POST",
         "/devices/vending/failures",
-        device(lambda t: NOT_VENDING, here(200, (404, "redemption_not_found"))),
+        # Another machine's sale is not found, even with its key: c3's machine cannot refund vend-0.
+        device(
+            lambda t: NOT_VENDING,
+            here(200, (404, "redemption_not_found")),
+            here(200, (404, "redemption_not_found"), center=2),
+        ),
         lambda m, t: "/devices/vending/failures",
         body=lambda m, t: {"idempotency_key": "vend-none" if t is None else f"vend-{t}", "reason": "卡货"},
         check=_refunded_vend,
@@ -1238,23 +1279,29 @@ OPS: list[Op] = [
     ),
 ]
 
-CASES = [pytest.param(role, op, id=f"{role}:{op}") for op in OPS for role in ROLES]
+CASES = [pytest.param(role, op, id=f"{role}:{op}") for op in OPS for role in ROLES] + [
+    pytest.param(OTHER_DEVICE, op, id=f"{OTHER_DEVICE}:{op}")
+    for op in OPS
+    if (op.method, op.template) in OTHER_DEVICE_ROWS
+]
 
 
-def client_for(role: str, m: Vx) -> Api:
+def client_for(role: str, m: Vx, template: str = "") -> Api:
     if role == "anonymous":
         return Api()
     if role == "kiosk":
         return m.kiosk
     if role == "vending":
         return m.vending
+    if role == OTHER_DEVICE:  # of the kind the row wants
+        return m.other_vending if template.startswith("/devices/vending/") else m.other_kiosk
     return resident_api(m.user(role)) if role in RESIDENTS else staff_api(m.user(role))
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("role", "op"), CASES)
 def test_volunteering_and_points_api_permissions(vx, role, op):
-    client = client_for(role, vx)
+    client = client_for(role, vx, op.template)
     targets = TARGETS if op.targeted else (0,)
     if op.expect(role, 0)[0] == 401:
         targets = (0,)  # refused before any object is looked up: one target says it all
@@ -1270,7 +1317,7 @@ def test_volunteering_and_points_api_permissions(vx, role, op):
             return client.send(op.method, path, body, headers=headers)
 
         # A signed request spends its nonce; a vending machine's refusal is kept for its retries.
-        ignore = ("RequestNonce", "idempotency records") if role in DEVICES else ()
+        ignore = ("RequestNonce", "idempotency records") if role in SIGNED else ()
         play_cell(
             call,
             status,
@@ -1286,6 +1333,9 @@ def test_volunteering_and_points_api_permissions(vx, role, op):
 def test_the_table_covers_every_volunteering_and_points_operation(api):
     assert_table_covers(
         api, tagged(*TAGS), [(op.method, op.template) for op in OPS], "volunteering or points"
+    )
+    assert OTHER_DEVICE_ROWS - {(op.method, op.template) for op in OPS} == set(), (
+        "other_device rows that are gone"
     )
 
 
@@ -1540,4 +1590,5 @@ MATRIX = Matrix(
     api_cells=param_cells(CASES, lambda op: (op.method, op.template)),
     page_roles=PAGE_ROLES,
     page_cells=cells(PAGES, PAGE_ROLES, page_key),
+    devices_elsewhere=(OTHER_DEVICE,),
 )
