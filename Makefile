@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 
 .PHONY: install lock audit static run serve test lint typecheck fmt messages clean-db bench bench-http bench-booking bench-enroll \
 	bench-redeem bench-meals chaos
