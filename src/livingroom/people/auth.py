@@ -110,9 +110,7 @@ def admin_site_behind_console_sign_in(site: Any) -> None:
 
     def has_permission(request: HttpRequest) -> bool:
         user = request.user
-        return bool(
-            user.is_active and user.is_staff and request.session.get(SESSION_METHOD) == METHOD_STAFF
-        )
+        return bool(user.is_active and user.is_staff and request.session.get(SESSION_METHOD) == METHOD_STAFF)
 
     site.login = login_view
     site.has_permission = has_permission
