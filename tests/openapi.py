@@ -140,6 +140,32 @@ class Page:
         return f"{self.method} /{self.route}"
 
 
+PAGE_TARGETS = (0, 2)  # this community's object and another sub-district's
+
+
+def page_row(
+    method: str, route: str, expect: Any, url: Any, targeted: bool = False, body: Any = None
+) -> Page:
+    """A page row played on one object, or (``targeted``) on this community's and another
+    sub-district's."""
+    return Page(method, route, expect, url, PAGE_TARGETS if targeted else (0,), body)
+
+
+def page_browser(role: str, user_of: Callable[[str], Any], residents: Iterable[str]) -> Any:
+    """A browser for ``role``: nobody, a resident's session, or a console session (password + TOTP)."""
+    from django.test import Client
+
+    from tests.conftest import console_client
+
+    if role == "anonymous":
+        return Client()
+    if role in residents:
+        client = Client()
+        client.force_login(user_of(role))
+        return client
+    return console_client(user_of(role))
+
+
 def page_key(page: Page) -> tuple[str, str]:
     return page.method, page.route
 

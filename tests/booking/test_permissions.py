@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from livingroom.booking.models import (
@@ -40,7 +39,7 @@ from livingroom.people.models import PassUse, StaffRole
 from livingroom.places.models import OpeningHours, Space
 from tests import factories as f
 from tests.booking.conftest import DeviceApi, fresh_pass, local, put_booking, unchanged
-from tests.conftest import Api, console_client, resident_api, staff_api
+from tests.conftest import Api, resident_api, staff_api
 from tests.openapi import (
     OTHER_DEVICE,
     Matrix,
@@ -51,7 +50,9 @@ from tests.openapi import (
     console,
     mentioning,
     open_page,
+    page_browser,
     page_key,
+    page_row,
     param_cells,
     play_cell,
     play_pages,
@@ -772,21 +773,6 @@ def test_the_kiosk_needs_a_valid_signature(mx):
 # --- pages ---------------------------------------------------------------------------------------------
 
 PAGE_ROLES = ("anonymous", *RESIDENTS, *STAFF)
-PAGE_TARGETS = (0, 2)  # this community's object and another sub-district's
-
-
-def browser_for(role: str, m: Mx) -> Client:
-    if role == "anonymous":
-        return Client()
-    if role in RESIDENTS:
-        client = Client()
-        client.force_login(m.user(role))
-        return client
-    return console_client(m.user(role))
-
-
-def _page(method: str, route: str, expect, url, targeted: bool = False, body=None) -> Page:
-    return Page(method, route, expect, url, PAGE_TARGETS if targeted else (0,), body)
 
 
 def _space(m: Mx, t: int) -> str:
@@ -794,55 +780,55 @@ def _space(m: Mx, t: int) -> str:
 
 
 PAGES: list[Page] = [
-    _page("GET", "spaces/<id:space_id>/", open_page(200), _space, True),
+    page_row("GET", "spaces/<id:space_id>/", open_page(200), _space, True),
     # An empty form: refused back to the space's page, whoever asks.
-    _page(
+    page_row(
         "POST",
         "spaces/<id:space_id>/book/",
         resident_page(Moved("/spaces/", refused=True), staff=Moved("/spaces/", refused=True)),
         lambda m, t: f"{_space(m, t)}book/",
         True,
     ),
-    _page(
+    page_row(
         "GET",
         "spaces/<id:space_id>/check-in/",
         resident_page(200, staff=200),
         lambda m, t: f"{_space(m, t)}check-in/",
         True,
     ),
-    _page(
+    page_row(
         "GET",
         "spaces/<id:space_id>/poster/",
         console(seen(SEEN)),
         lambda m, t: f"{_space(m, t)}poster/",
         True,
     ),
-    _page("GET", "me/bookings/", resident_page(200), lambda m, t: "/me/bookings/"),
+    page_row("GET", "me/bookings/", resident_page(200), lambda m, t: "/me/bookings/"),
     # The resident's own booking; the other resident finds nothing; staff hold no bookings.
-    _page(
+    page_row(
         "POST",
         "me/bookings/<id:booking_id>/cancel/",
         resident_page(Moved("/me/bookings/"), other=404, staff=Moved("/me/bookings/", refused=True)),
         lambda m, t: f"/me/bookings/{m.confirmed[t].pk}/cancel/",
         True,
     ),
-    _page(
+    page_row(
         "GET",
         "me/bookings/<id:booking_id>/calendar.ics",
         resident_page(200, other=404),
         lambda m, t: f"/me/bookings/{m.confirmed[t].pk}/calendar.ics",
         True,
     ),
-    _page("GET", "console/bookings/", console(), lambda m, t: "/console/bookings/"),
-    _page(
+    page_row("GET", "console/bookings/", console(), lambda m, t: "/console/bookings/"),
+    page_row(
         "GET",
         "console/bookings/calendar/<id:center_id>/",
         console(seen(SEEN)),
         lambda m, t: f"/console/bookings/calendar/{m.rooms[t].center_id}/",
         True,
     ),
-    _page("GET", "console/bookings/requests/", console(), lambda m, t: "/console/bookings/requests/"),
-    _page(
+    page_row("GET", "console/bookings/requests/", console(), lambda m, t: "/console/bookings/requests/"),
+    page_row(
         "GET",
         "console/bookings/<id:booking_id>/",
         console(seen(SEEN)),
@@ -850,7 +836,7 @@ PAGES: list[Page] = [
         True,
     ),
     *(
-        _page(
+        page_row(
             "GET",
             f"console/bookings/spaces/<id:space_id>/{what}/",
             console(seen(SEEN)),
@@ -859,7 +845,7 @@ PAGES: list[Page] = [
         )
         for what in ("block", "rules", "hours")
     ),
-    _page(
+    page_row(
         "GET",
         "console/bookings/centers/<id:center_id>/closures/",
         console(seen(SEEN)),
@@ -867,7 +853,7 @@ PAGES: list[Page] = [
         True,
     ),
     *(
-        _page(
+        page_row(
             "GET",
             f"console/bookings/{what}/",
             console(),
@@ -880,7 +866,7 @@ PAGES: list[Page] = [
 
 @pytest.mark.django_db
 def test_booking_pages_for_every_role(mx):
-    play_pages(mx, PAGES, PAGE_ROLES, lambda role: browser_for(role, mx), guard=unchanged)
+    play_pages(mx, PAGES, PAGE_ROLES, lambda role: page_browser(role, mx.user, RESIDENTS), guard=unchanged)
 
 
 MATRIX = Matrix(

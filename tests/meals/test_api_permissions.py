@@ -36,7 +36,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from livingroom.core import signing
@@ -49,7 +48,7 @@ from livingroom.people.scopes import staff_scope
 from livingroom.places.models import Device, Space
 from tests import factories as f
 from tests.booking.conftest import DeviceApi
-from tests.conftest import Api, console_client, resident_api, staff_api
+from tests.conftest import Api, resident_api, staff_api
 from tests.invariants import snapshot
 from tests.meals.conftest import LUNCH, MealsWorld, _set_meals, _tiers, at, elderly, pass_of
 from tests.openapi import (
@@ -61,7 +60,9 @@ from tests.openapi import (
     cells,
     console,
     open_page,
+    page_browser,
     page_key,
+    page_row,
     param_cells,
     play_cell,
     play_pages,
@@ -988,71 +989,56 @@ def test_a_resident_cannot_see_or_cancel_through_anothers_id(mx, monkeypatch):
 # --- pages ---------------------------------------------------------------------------------------------
 
 PAGE_ROLES = ("anonymous", *RESIDENTS, *STAFF)
-PAGE_TARGETS = (0, 2)  # this community's object and another sub-district's
-
-
-def browser_for(role: str, m) -> Client:
-    if role == "anonymous":
-        return Client()
-    if role in RESIDENTS:
-        client = Client()
-        client.force_login(m.user(role))
-        return client
-    return console_client(m.user(role))
-
-
-def _page(method: str, route: str, expect, url, targeted: bool = False, body=None) -> Page:
-    return Page(method, route, expect, url, PAGE_TARGETS if targeted else (0,), body)
 
 
 PAGES: list[Page] = [
-    _page("GET", "meals/", open_page(200), lambda m, t: "/meals/"),
-    _page(
+    page_row("GET", "meals/", open_page(200), lambda m, t: "/meals/"),
+    page_row(
         "GET",
         "meals/canteens/<id:canteen_id>/",
         open_page(200),
         lambda m, t: f"/meals/canteens/{m.canteens[t].pk}/",
         True,
     ),
-    _page(
+    page_row(
         "POST",
         "meals/canteens/<id:canteen_id>/order/",
         resident_page(400, staff=Moved("/me/profile/", refused=True)),
         lambda m, t: f"/meals/canteens/{m.canteens[t].pk}/order/",
         True,
     ),
-    _page(
+    page_row(
         "GET",
         "meals/photos/<id:set_meal_id>.jpg",
         open_page(404),
         lambda m, t: f"/meals/photos/{m.set_meals[t].pk}.jpg",
         True,
     ),
-    _page("GET", "me/meals/", resident_page(200), lambda m, t: "/me/meals/"),
-    _page(
+    page_row("GET", "me/meals/", resident_page(200), lambda m, t: "/me/meals/"),
+    page_row(
         "POST",
         "me/meals/<id:meal_id>/cancel/",
         resident_page(Moved("/me/meals/"), other=404, staff=Moved("/me/profile/", refused=True)),
         lambda m, t: f"/me/meals/{m.orders[t].pk}/cancel/",
         True,
     ),
-    _page("GET", "console/meals/", console(), lambda m, t: "/console/meals/"),
-    _page("GET", "console/meals/claims/", console(), lambda m, t: "/console/meals/claims/"),
-    _page(
+    page_row("GET", "console/meals/", console(), lambda m, t: "/console/meals/"),
+    page_row("GET", "console/meals/claims/", console(), lambda m, t: "/console/meals/claims/"),
+    page_row(
         "GET",
         "console/meals/canteens/<id:canteen_id>/",
         console(seen(SEEN)),
         lambda m, t: f"/console/meals/canteens/{m.canteens[t].pk}/",
         True,
     ),
-    _page(
+    page_row(
         "GET",
         "console/meals/canteens/<id:canteen_id>/counter/",
         console(seen(SEEN, ok=lambda role, t: 200 if t in OPERATES.get(role, set()) else 403)),
         lambda m, t: f"/console/meals/canteens/{m.canteens[t].pk}/counter/",
         True,
     ),
-    _page(
+    page_row(
         "GET",
         "console/meals/canteens/<id:canteen_id>/set-meals/<id:set_meal_id>/photo.jpg",
         console(404),
@@ -1065,7 +1051,7 @@ PAGES: list[Page] = [
 @pytest.mark.django_db
 def test_meals_pages_for_every_role(mx, monkeypatch):
     set_clock(monkeypatch, at())
-    play_pages(mx, PAGES, PAGE_ROLES, lambda role: browser_for(role, mx), guard=unchanged)
+    play_pages(mx, PAGES, PAGE_ROLES, lambda role: page_browser(role, mx.user, RESIDENTS), guard=unchanged)
 
 
 MATRIX = Matrix(

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from livingroom.booking.models import Booking
@@ -45,7 +44,7 @@ from livingroom.programs.models import (
 )
 from tests import factories as f
 from tests.booking.conftest import DeviceApi
-from tests.conftest import Api, console_client, resident_api, staff_api
+from tests.conftest import Api, resident_api, staff_api
 from tests.openapi import (
     OTHER_DEVICE,
     Matrix,
@@ -56,7 +55,9 @@ from tests.openapi import (
     console,
     mentioning,
     open_page,
+    page_browser,
     page_key,
+    page_row,
     param_cells,
     play_cell,
     play_pages,
@@ -895,32 +896,20 @@ def test_partner_staff_see_no_residents_of_a_course(px, roles):
 # --- pages ---------------------------------------------------------------------------------------------
 
 PAGE_ROLES = ("anonymous", *RESIDENTS, *STAFF)
-PAGE_TARGETS = (0, 2)  # this community's object and another sub-district's
-
-
-def browser_for(role: str, m) -> Client:
-    if role == "anonymous":
-        return Client()
-    if role in RESIDENTS:
-        client = Client()
-        client.force_login(m.user(role))
-        return client
-    return console_client(m.user(role))
-
-
-def _page(method: str, route: str, expect, url, targeted: bool = False, body=None) -> Page:
-    return Page(method, route, expect, url, PAGE_TARGETS if targeted else (0,), body)
 
 
 PAGES: list[Page] = [
-    _page(
-        "GET", "programs/propose/new/", resident_page(200, staff=200), lambda m, t: "/programs/propose/new/"
+    page_row(
+        "GET",
+        "programs/propose/new/",
+        resident_page(200, staff=200),
+        lambda m, t: "/programs/propose/new/",
     ),
-    _page("GET", "programs/", open_page(200), lambda m, t: "/programs/"),
-    _page(
+    page_row("GET", "programs/", open_page(200), lambda m, t: "/programs/"),
+    page_row(
         "GET", "programs/<id:program_id>/", open_page(200), lambda m, t: f"/programs/{m.open[t].pk}/", True
     ),
-    _page(
+    page_row(
         "POST",
         "programs/<id:program_id>/enrol/",
         resident_page(
@@ -931,22 +920,22 @@ PAGES: list[Page] = [
         lambda m, t: f"/programs/{m.open[t].pk}/enrol/",
         True,
     ),
-    _page("GET", "me/programs/", resident_page(200), lambda m, t: "/me/programs/"),
-    _page(
+    page_row("GET", "me/programs/", resident_page(200), lambda m, t: "/me/programs/"),
+    page_row(
         "POST",
         "me/programs/<id:enrollment_id>/cancel/",
         resident_page(Moved("/me/programs/"), other=404, staff=404),
         lambda m, t: f"/me/programs/{m.mine[t].pk}/cancel/",
         True,
     ),
-    _page(
+    page_row(
         "POST",
         "me/programs/<id:enrollment_id>/accept/",
         resident_page(Moved("/me/programs/"), other=404, staff=404),
         lambda m, t: f"/me/programs/{m.offered[t].pk}/accept/",
         True,
     ),
-    _page(
+    page_row(
         "POST",
         "me/programs/<id:enrollment_id>/rate/",
         resident_page(Moved("/me/programs/"), other=404, staff=404),
@@ -954,9 +943,9 @@ PAGES: list[Page] = [
         True,
         body=lambda m, t: {"rating": "4"},
     ),
-    _page("GET", "talents/", resident_page(200), lambda m, t: "/talents/"),
-    _page("GET", "me/talent/", resident_page(200), lambda m, t: "/me/talent/"),
-    _page(
+    page_row("GET", "talents/", resident_page(200), lambda m, t: "/talents/"),
+    page_row("GET", "me/talent/", resident_page(200), lambda m, t: "/me/talent/"),
+    page_row(
         "POST",
         "me/talent/withdraw/",
         resident_page(
@@ -966,30 +955,30 @@ PAGES: list[Page] = [
         ),
         lambda m, t: "/me/talent/withdraw/",
     ),
-    _page("GET", "console/programs/", console(), lambda m, t: "/console/programs/"),
-    _page("GET", "console/programs/new/", console(), lambda m, t: "/console/programs/new/"),
-    _page(
+    page_row("GET", "console/programs/", console(), lambda m, t: "/console/programs/"),
+    page_row("GET", "console/programs/new/", console(), lambda m, t: "/console/programs/new/"),
+    page_row(
         "GET",
         "console/programs/<id:program_id>/",
         console(seen(SEEN)),
         lambda m, t: f"/console/programs/{m.open[t].pk}/",
         True,
     ),
-    _page(
+    page_row(
         "GET",
         "console/programs/sessions/<id:session_id>/",
         console(seen(SEEN)),
         lambda m, t: f"/console/programs/sessions/{m.today_sessions[t].pk}/",
         True,
     ),
-    _page("GET", "console/programs/talents/", console(), lambda m, t: "/console/programs/talents/"),
-    _page("GET", "console/programs/totals/", console(), lambda m, t: "/console/programs/totals/"),
+    page_row("GET", "console/programs/talents/", console(), lambda m, t: "/console/programs/talents/"),
+    page_row("GET", "console/programs/totals/", console(), lambda m, t: "/console/programs/totals/"),
 ]
 
 
 @pytest.mark.django_db
 def test_programs_pages_for_every_role(px):
-    play_pages(px, PAGES, PAGE_ROLES, lambda role: browser_for(role, px), guard=unchanged)
+    play_pages(px, PAGES, PAGE_ROLES, lambda role: page_browser(role, px.user, RESIDENTS), guard=unchanged)
 
 
 MATRIX = Matrix(

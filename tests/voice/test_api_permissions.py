@@ -34,7 +34,6 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -57,7 +56,7 @@ from livingroom.voice.models import (
 )
 from livingroom.voice.services import QuestionDraft, SuggestionDraft, SurveyDraft
 from tests import factories as f
-from tests.conftest import Api, console_client, resident_api, staff_api
+from tests.conftest import Api, resident_api, staff_api
 from tests.invariants import snapshot
 from tests.openapi import (
     Matrix,
@@ -67,7 +66,9 @@ from tests.openapi import (
     cells,
     console,
     open_page,
+    page_browser,
     page_key,
+    page_row,
     param_cells,
     play_cell,
     play_pages,
@@ -1119,38 +1120,23 @@ def test_a_district_wide_survey(px, place):
 # --- pages ---------------------------------------------------------------------------------------------
 
 PAGE_ROLES = ("anonymous", *RESIDENTS, *STAFF)
-PAGE_TARGETS = (0, 2)  # this community's object and another sub-district's
-
-
-def browser_for(role: str, m) -> Client:
-    if role == "anonymous":
-        return Client()
-    if role in RESIDENTS:
-        client = Client()
-        client.force_login(m.users[role])
-        return client
-    return console_client(m.users[role])
-
-
-def _page(method: str, route: str, expect, url, targeted: bool = False, body=None) -> Page:
-    return Page(method, route, expect, url, PAGE_TARGETS if targeted else (0,), body)
 
 
 PAGES: list[Page] = [
-    _page("GET", "surveys/", open_page(200), lambda m, t: "/surveys/"),
-    _page(
+    page_row("GET", "surveys/", open_page(200), lambda m, t: "/surveys/"),
+    page_row(
         "GET",
         "surveys/<id:survey_id>/",
         resident_page(200, staff=200),
         lambda m, t: f"/surveys/{m.pub[t].pk}/",
         True,
     ),
-    _page(
+    page_row(
         "GET", "surveys/<id:survey_id>/", open_page(404), lambda m, t: f"/surveys/{m.draft[t].pk}/", True
     ),  # a draft
-    _page("GET", "suggestions/new/", resident_page(200), lambda m, t: "/suggestions/new/"),
-    _page("GET", "me/suggestions/", resident_page(200, staff=200), lambda m, t: "/me/suggestions/"),
-    _page(
+    page_row("GET", "suggestions/new/", resident_page(200), lambda m, t: "/suggestions/new/"),
+    page_row("GET", "me/suggestions/", resident_page(200, staff=200), lambda m, t: "/me/suggestions/"),
+    page_row(
         "POST",
         "suggestions/<id:suggestion_id>/rate/",
         resident_page(Moved("/suggestions/"), other=404, staff=404),
@@ -1158,7 +1144,7 @@ PAGES: list[Page] = [
         True,
         body=lambda m, t: {"rating": "5"},
     ),
-    _page(
+    page_row(
         "POST",
         "suggestions/<id:suggestion_id>/reopen/",
         resident_page(400, other=404, staff=404),
@@ -1166,85 +1152,95 @@ PAGES: list[Page] = [
         True,
         body=lambda m, t: {"reason": "没修好"},
     ),
-    _page(
+    page_row(
         "GET",
         "suggestions/<str:tracking_no>/",
         resident_page(200, other=404, staff=404),
         lambda m, t: f"/suggestions/{m.sug[t].tracking_no}/",
         True,
     ),
-    _page("GET", "board/", open_page(200), lambda m, t: "/board/"),
-    _page(
+    page_row("GET", "board/", open_page(200), lambda m, t: "/board/"),
+    page_row(
         "GET",
         "centers/<id:center_id>/board/",
         open_page(200),
         lambda m, t: f"/centers/{m.centers[t].pk}/board/",
         True,
     ),
-    _page(
+    page_row(
         "GET",
         "voice/photos/<id:photo_id>.jpg",
         open_page(404),
         lambda m, t: f"/voice/photos/{MISSING_PK}.jpg",
     ),
-    _page("GET", "console/voice/", console(), lambda m, t: "/console/voice/"),
-    _page("GET", "console/voice/export/", console(), lambda m, t: "/console/voice/export/"),
-    _page("GET", "console/voice/suggestions/new/", console(), lambda m, t: "/console/voice/suggestions/new/"),
-    _page(
+    page_row("GET", "console/voice/", console(), lambda m, t: "/console/voice/"),
+    page_row("GET", "console/voice/export/", console(), lambda m, t: "/console/voice/export/"),
+    page_row(
+        "GET", "console/voice/suggestions/new/", console(), lambda m, t: "/console/voice/suggestions/new/"
+    ),
+    page_row(
         "GET",
         "console/voice/suggestions/<id:suggestion_id>/",
         console(seen(SEEN)),
         lambda m, t: f"/console/voice/suggestions/{m.sug[t].pk}/",
         True,
     ),
-    _page("GET", "console/voice/extensions/", console(), lambda m, t: "/console/voice/extensions/"),
-    _page("GET", "console/voice/surveys/", console(), lambda m, t: "/console/voice/surveys/"),
-    _page("GET", "console/voice/surveys/new/", console(), lambda m, t: "/console/voice/surveys/new/"),
-    _page(
+    page_row("GET", "console/voice/extensions/", console(), lambda m, t: "/console/voice/extensions/"),
+    page_row("GET", "console/voice/surveys/", console(), lambda m, t: "/console/voice/surveys/"),
+    page_row("GET", "console/voice/surveys/new/", console(), lambda m, t: "/console/voice/surveys/new/"),
+    page_row(
         "GET",
         "console/voice/surveys/<id:survey_id>/",
         console(seen(SURVEYS_SEEN)),
         lambda m, t: f"/console/voice/surveys/{m.pub[t].pk}/",
         True,
     ),
-    _page(
+    page_row(
         "GET",
         "console/voice/surveys/<id:survey_id>/edit/",
         console(seen(SURVEYS_SEEN)),
         lambda m, t: f"/console/voice/surveys/{m.draft[t].pk}/edit/",
         True,
     ),
-    _page(
+    page_row(
         "GET",
         "console/voice/surveys/<id:survey_id>/export/",
         console(seen(SURVEYS_SEEN)),
         lambda m, t: f"/console/voice/surveys/{m.pub[t].pk}/export/",
         True,
     ),
-    _page(
+    page_row(
         "GET",
         "console/voice/surveys/<id:survey_id>/poster/",
         console(seen(SURVEYS_SEEN)),
         lambda m, t: f"/console/voice/surveys/{m.pub[t].pk}/poster/",
         True,
     ),
-    _page("GET", "console/voice/engagements/", console(), lambda m, t: "/console/voice/engagements/"),
-    _page("GET", "console/voice/engagements/new/", console(), lambda m, t: "/console/voice/engagements/new/"),
-    _page(
+    page_row("GET", "console/voice/engagements/", console(), lambda m, t: "/console/voice/engagements/"),
+    page_row(
+        "GET", "console/voice/engagements/new/", console(), lambda m, t: "/console/voice/engagements/new/"
+    ),
+    page_row(
         "GET",
         "console/voice/engagements/<id:engagement_id>/",
         console(seen(SEEN)),
         lambda m, t: f"/console/voice/engagements/{m.eng[t].pk}/",
         True,
     ),
-    _page("GET", "console/voice/rates/", console(), lambda m, t: "/console/voice/rates/"),
-    _page("GET", "console/voice/settings/", console(), lambda m, t: "/console/voice/settings/"),
+    page_row("GET", "console/voice/rates/", console(), lambda m, t: "/console/voice/rates/"),
+    page_row("GET", "console/voice/settings/", console(), lambda m, t: "/console/voice/settings/"),
 ]
 
 
 @pytest.mark.django_db
 def test_voice_pages_for_every_role(px):
-    play_pages(px, PAGES, PAGE_ROLES, lambda role: browser_for(role, px), guard=unchanged)
+    play_pages(
+        px,
+        PAGES,
+        PAGE_ROLES,
+        lambda role: page_browser(role, px.users.__getitem__, RESIDENTS),
+        guard=unchanged,
+    )
 
 
 MATRIX = Matrix(

@@ -43,7 +43,6 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from livingroom.core import signing
@@ -67,7 +66,7 @@ from livingroom.volunteering.models import (
 )
 from tests import factories as f
 from tests.booking.conftest import DeviceApi
-from tests.conftest import Api, console_client, resident_api, staff_api
+from tests.conftest import Api, resident_api, staff_api
 from tests.invariants import snapshot
 from tests.openapi import (
     OTHER_DEVICE,
@@ -78,7 +77,9 @@ from tests.openapi import (
     cells,
     console,
     open_page,
+    page_browser,
     page_key,
+    page_row,
     param_cells,
     play_cell,
     play_pages,
@@ -1454,40 +1455,25 @@ def test_devices_need_a_valid_signature(vx):
 # --- pages ---------------------------------------------------------------------------------------------
 
 PAGE_ROLES = ("anonymous", *RESIDENTS, *STAFF)
-PAGE_TARGETS = (0, 2)  # this community's object and another sub-district's
-
-
-def browser_for(role: str, m) -> Client:
-    if role == "anonymous":
-        return Client()
-    if role in RESIDENTS:
-        client = Client()
-        client.force_login(m.user(role))
-        return client
-    return console_client(m.user(role))
-
-
-def _page(method: str, route: str, expect, url, targeted: bool = False, body=None) -> Page:
-    return Page(method, route, expect, url, PAGE_TARGETS if targeted else (0,), body)
 
 
 PAGES: list[Page] = [
-    _page("GET", "volunteer/", open_page(200), lambda m, t: "/volunteer/"),
-    _page(
+    page_row("GET", "volunteer/", open_page(200), lambda m, t: "/volunteer/"),
+    page_row(
         "GET",
         "volunteer/activities/<id:activity_id>/",
         open_page(200),
         lambda m, t: f"/volunteer/activities/{m.up[t].pk}/",
         True,
     ),
-    _page(
+    page_row(
         "GET",
         "volunteer/activities/<id:activity_id>/",
         open_page(404),  # a draft: nobody finds it among the residents' pages
         lambda m, t: f"/volunteer/activities/{m.drafts[t].pk}/",
         True,
     ),
-    _page(
+    page_row(
         "POST",
         "volunteer/shifts/<id:shift_id>/signup/",
         resident_page(
@@ -1498,91 +1484,93 @@ PAGES: list[Page] = [
         lambda m, t: f"/volunteer/shifts/{m.soon[t].pk}/signup/",
         True,
     ),
-    _page("GET", "me/volunteering/", resident_page(200), lambda m, t: "/me/volunteering/"),
-    _page(
+    page_row("GET", "me/volunteering/", resident_page(200), lambda m, t: "/me/volunteering/"),
+    page_row(
         "POST",
         "me/volunteering/register/",
         resident_page(400, staff=Moved("/me/profile/", refused=True)),
         lambda m, t: "/me/volunteering/register/",
     ),
-    _page(
+    page_row(
         "POST",
         "me/volunteering/signups/<id:signup_id>/cancel/",
         resident_page(Moved("/me/volunteering/"), other=404, staff=Moved("/me/volunteering/", refused=True)),
         lambda m, t: f"/me/volunteering/signups/{m.later_signups[t].pk}/cancel/",
         True,
     ),
-    _page(
+    page_row(
         "POST",
         "me/volunteering/corrections/",
         resident_page(400, staff=403),
         lambda m, t: "/me/volunteering/corrections/",
     ),
-    _page(
+    page_row(
         "POST",
         "me/volunteering/certificates/",
         resident_page(Moved("/me/volunteering/"), other=400, staff=403),
         lambda m, t: "/me/volunteering/certificates/",
     ),
-    _page(
+    page_row(
         "GET",
         "me/certificates/<id:certificate_id>.pdf",
         resident_page(200, other=404, staff=404),
         lambda m, t: f"/me/certificates/{m.certs[0].pk}.pdf",
     ),
-    _page("GET", "certificates/verify/", open_page(200), lambda m, t: "/certificates/verify/"),
-    _page(
+    page_row("GET", "certificates/verify/", open_page(200), lambda m, t: "/certificates/verify/"),
+    page_row(
         "GET",
         "certificates/verify/<str:code>/",
         open_page(200),
         lambda m, t: f"/certificates/verify/{m.certs[0].code}/",
     ),
-    _page("GET", "me/points/", resident_page(200), lambda m, t: "/me/points/"),
-    _page("GET", "rewards/", open_page(200), lambda m, t: "/rewards/"),
-    _page("GET", "console/volunteering/", console(), lambda m, t: "/console/volunteering/"),
-    _page("GET", "console/volunteering/new/", console(), lambda m, t: "/console/volunteering/new/"),
-    _page(
+    page_row("GET", "me/points/", resident_page(200), lambda m, t: "/me/points/"),
+    page_row("GET", "rewards/", open_page(200), lambda m, t: "/rewards/"),
+    page_row("GET", "console/volunteering/", console(), lambda m, t: "/console/volunteering/"),
+    page_row("GET", "console/volunteering/new/", console(), lambda m, t: "/console/volunteering/new/"),
+    page_row(
         "GET",
         "console/volunteering/<id:activity_id>/",
         console(seen(SEEN)),
         lambda m, t: f"/console/volunteering/{m.up[t].pk}/",
         True,
     ),
-    _page(
+    page_row(
         "GET",
         "console/volunteering/shifts/<id:shift_id>/",
         console(seen(SEEN)),
         lambda m, t: f"/console/volunteering/shifts/{m.soon[t].pk}/",
         True,
     ),
-    _page(
+    page_row(
         "GET",
         "console/volunteering/corrections/",
         console(),
         lambda m, t: "/console/volunteering/corrections/",
     ),
-    _page(
+    page_row(
         "GET", "console/volunteering/volunteers/", console(), lambda m, t: "/console/volunteering/volunteers/"
     ),
-    _page("GET", "console/volunteering/hours/", console(), lambda m, t: "/console/volunteering/hours/"),
-    _page("GET", "console/points/", console(), lambda m, t: "/console/points/"),
-    _page("GET", "console/points/rewards/", console(), lambda m, t: "/console/points/rewards/"),
-    _page(
+    page_row("GET", "console/volunteering/hours/", console(), lambda m, t: "/console/volunteering/hours/"),
+    page_row("GET", "console/points/", console(), lambda m, t: "/console/points/"),
+    page_row("GET", "console/points/rewards/", console(), lambda m, t: "/console/points/rewards/"),
+    page_row(
         "GET",
         "console/points/rewards/<id:reward_id>/",
         console(seen(SEEN)),
         lambda m, t: f"/console/points/rewards/{m.vouchers[t].pk}/",
         True,
     ),
-    _page("GET", "console/points/desk/", console(), lambda m, t: "/console/points/desk/"),
-    _page("GET", "console/points/reconciliation/", console(), lambda m, t: "/console/points/reconciliation/"),
-    _page("GET", "console/points/adjust/", console(), lambda m, t: "/console/points/adjust/"),
+    page_row("GET", "console/points/desk/", console(), lambda m, t: "/console/points/desk/"),
+    page_row(
+        "GET", "console/points/reconciliation/", console(), lambda m, t: "/console/points/reconciliation/"
+    ),
+    page_row("GET", "console/points/adjust/", console(), lambda m, t: "/console/points/adjust/"),
 ]
 
 
 @pytest.mark.django_db
 def test_volunteering_and_points_pages_for_every_role(vx):
-    play_pages(vx, PAGES, PAGE_ROLES, lambda role: browser_for(role, vx), guard=unchanged)
+    play_pages(vx, PAGES, PAGE_ROLES, lambda role: page_browser(role, vx.user, RESIDENTS), guard=unchanged)
 
 
 MATRIX = Matrix(
