@@ -61,3 +61,13 @@ def audit_prune(*, now: dt.datetime | None = None) -> int:
         deleted, _ = AuditEvent.objects.filter(at__lt=cutoff).delete()
         audit_log("core.audit.pruned", data={"before": cutoff.isoformat(), "deleted": deleted})
     return deleted
+
+
+def audit_export_recorded(*, actor: Any = None, events: int, filters: dict[str, Any], via: str) -> AuditEvent:
+    """An export of the audit log is itself an audit event (who took which events, and how)."""
+    with transaction.atomic():
+        return audit_log(
+            "core.audit.exported",
+            actor=actor,
+            data={"events": events, "filters": {k: str(v) for k, v in filters.items() if v}, "via": via},
+        )

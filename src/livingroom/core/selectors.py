@@ -9,7 +9,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from livingroom.core.errors import PermissionDenied
 from livingroom.core.models import AuditEvent
+from livingroom.core.scopes import StaffScope
 
 
 def audit_events(
@@ -37,6 +39,13 @@ def audit_events(
     if result:
         events = events.filter(result=result)
     return events.order_by("-at", "-id")
+
+
+def audit_events_for(scope: StaffScope, **filters: Any) -> QuerySet[AuditEvent]:
+    """The audit log as a member of staff may read it: district officials (the auditors) only."""
+    if not scope.district:
+        raise PermissionDenied()
+    return audit_events(**filters)
 
 
 def audit_record(event: AuditEvent) -> dict[str, Any]:

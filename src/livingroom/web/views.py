@@ -12,11 +12,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from livingroom.core.audit import audit_log, audit_retention_days
-from livingroom.core.errors import PermissionDenied
+from livingroom.core.audit import audit_export_recorded, audit_retention_days
 from livingroom.core.excel import xlsx_response
 from livingroom.core.permissions import staff_required, staff_scope_of
-from livingroom.core.selectors import audit_events, audit_records
+from livingroom.core.selectors import audit_events_for, audit_records
 from livingroom.people.selectors import resident_eligibilities, resident_of, residents_for_staff
 from livingroom.places.selectors import (
     center_areas,
@@ -86,12 +85,12 @@ def console_home(request: HttpRequest) -> HttpResponse:
 def console_audit(request: HttpRequest) -> HttpResponse:
     """The audit log: every write and every view of personal data, with time, who, event, object
     and result. District officials only (auditors); the export is itself recorded."""
-    if not staff_scope_of(request).district:
-        raise PermissionDenied()
+    scope = staff_scope_of(request)
     form = AuditFilterForm(request.GET or None)
     valid = form.is_valid() if request.GET else True
     data = form.cleaned_data if request.GET and valid else {}
-    events = audit_events(
+    events = audit_events_for(
+        scope,
         date_from=data.get("from"),
         date_to=data.get("to"),
         action=data.get("action", ""),
@@ -100,11 +99,7 @@ def console_audit(request: HttpRequest) -> HttpResponse:
     )
     if valid and request.GET.get("format") == "xlsx":
         records = list(audit_records(events[:AUDIT_EXPORT_ROWS]))
-        audit_log(
-            "core.audit.exported",
-            actor=request.user,
-            data={"events": len(records), "filters": {k: str(v) for k, v in data.items() if v}},
-        )
+        audit_export_recorded(actor=request.user, events=len(records), filters=data, via="console")
         return xlsx_response(
             "audit-log.xlsx",
             _("Audit log"),

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from livingroom.core.audit import audit_log
+from livingroom.core.audit import audit_export_recorded
 from livingroom.core.selectors import audit_events, audit_records
 
 FIELDS = [
@@ -65,8 +65,9 @@ class Command(BaseCommand):
         finally:
             if out is not sys.stdout:
                 out.close()
-        audit_log(
-            "core.audit.exported",
-            data={"from": options["date_from"], "to": options["date_to"], "events": count, "via": "command"},
+        audit_export_recorded(
+            events=count,
+            filters={"from": options["date_from"], "to": options["date_to"], "action": options["action"]},
+            via="command",
         )
         self.stderr.write(f"{count} audit events exported")
